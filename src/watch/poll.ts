@@ -1,0 +1,259 @@
+import { isIPv6 } from 'node:net';
+import type { SrvAnswer, StringAnswer } from 'dns-packet';
+import { ordinalOf, reverseName, searchCandidates } from '../k8s/index.js';
+import type { DnsResult, QueryType } from '../wire/client.js';
+import { canonicalName } from '../wire/message.js';
+import type { PeerQuery } from './options.js';
+import { addressId, byId, orderAddresses, type Peer } from './peer.js';
+
+/** What one poll found. A failure is not an outcome: it rejects with a DnsError. */
+export type PollOutcome =
+  | {
+      kind: 'records';
+      peers: Peer[];
+      /** Smallest TTL seen, seconds. */
+      ttl: number;
+      /** Any answer of this poll came with TC=1 and was asked again over TCP. */
+      truncated: boolean;
+      /** Queries this poll sent. */
+      queries: number;
+    }
+  | {
+      kind: 'empty';
+      /** NXDOMAIN (no ready pods) or NODATA. */
+      reason: 'nxdomain' | 'nodata';
+      ttl: number;
+      truncated: boolean;
+      queries: number;
+    };
+
+interface Addresses {
+  v4: string[];
+  v6: string[];
+  ttl: number;
+}
+
+const NO_ADDRESSES: Addresses = { v4: [], v6: [], ttl: Number.POSITIVE_INFINITY };
+
+/**
+ * Runs polls for one query. Between polls it keeps the SRV targets' addresses, so an
+ * unchanged service with many targets (no Additional section) costs the SRV query plus
+ * one A/AAAA query per family, not one lookup per target: targets are looked up again
+ * only when new, or all of them when the service's own address set changed.
+ */
+export class Poller {
+  private targets = new Map<string, Addresses>();
+  private serviceAddresses: string | undefined;
+
+  constructor(private readonly query: PeerQuery) {}
+
+  /** One poll. Rejects with a DnsError when any needed answer failed: never a partial set. */
+  async poll(signal?: AbortSignal): Promise<PollOutcome> {
+    const run = new PollRun(this.query, signal);
+    const candidates = searchCandidates(this.query.name, this.query.client.search, this.query.client.ndots);
+    let outcome: PollOutcome | undefined;
+    for (const candidate of candidates) {
+      outcome = this.query.srvPrefix === undefined ? await this.addressMode(run, candidate) : await this.srvMode(run, candidate);
+      if (outcome.kind === 'records') break;
+    }
+    if (outcome === undefined) throw new Error('no candidate names'); // searchCandidates never returns []
+    return outcome;
+  }
+
+  /** Forgets remembered target addresses: the next poll looks every target up. */
+  forget(): void {
+    this.targets.clear();
+    this.serviceAddresses = undefined;
+  }
+
+  private async srvMode(run: PollRun, service: string): Promise<PollOutcome> {
+    const srv = await run.ask(`${this.query.srvPrefix}.${service}`, 'SRV');
+    if (srv.status !== 'records') return run.empty(srv);
+    const records = srv.answers as SrvAnswer[];
+    const fromAdditional = addressesFromAdditional(srv);
+    const needed = new Set<string>();
+    for (const record of records) {
+      const target = canonicalName(record.data.target);
+      if (!fromAdditional.has(target)) needed.add(target);
+    }
+    const known = new Map<string, Addresses>();
+    if (needed.size > 0) {
+      // The service's own A/AAAA set changes whenever a pod's address does: unchanged,
+      // the remembered addresses of known targets still hold.
+      const addressKey = await this.serviceAddressKey(run, service);
+      const changed = addressKey !== this.serviceAddresses;
+      this.serviceAddresses = addressKey;
+      const lookups: string[] = [];
+      for (const target of needed) {
+        const remembered = changed ? undefined : this.targets.get(target);
+        if (remembered === undefined) lookups.push(target);
+        else known.set(target, remembered);
+      }
+      await run.each(lookups, async (target) => {
+        known.set(target, await run.addressesOf(target));
+      });
+    }
+    const peers = new Map<string, Peer>();
+    let ttl = srv.ttl;
+    for (const record of records) {
+      const target = canonicalName(record.data.target);
+      const addresses = fromAdditional.get(target) ?? known.get(target) ?? NO_ADDRESSES;
+      const list = this.pick(addresses);
+      // An authoritative "no address" for a target: nothing to connect to, not a peer.
+      if (list.length === 0) continue;
+      const peerTtl = Math.min(record.ttl ?? 0, addresses.ttl);
+      ttl = Math.min(ttl, peerTtl);
+      const peer = makePeer(`${target}:${record.data.port}`, list, peerTtl, target, record.data.port);
+      peer.priority = record.data.priority ?? 0;
+      peer.weight = record.data.weight ?? 0;
+      peers.set(peer.id, peer);
+    }
+    this.targets = known;
+    for (const [target, addresses] of fromAdditional) this.targets.set(target, addresses);
+    return run.records([...peers.values()], ttl);
+  }
+
+  private async addressMode(run: PollRun, service: string): Promise<PollOutcome> {
+    const results = await Promise.all(this.families().map((type) => run.ask(service, type)));
+    const found = results.filter((result) => result.status === 'records');
+    if (found.length === 0) return run.empty(results.find((r) => r.status === 'nodata') ?? (results[0] as DnsResult));
+    const peers: Peer[] = [];
+    let ttl = Number.POSITIVE_INFINITY;
+    for (const result of found) {
+      for (const record of result.answers as StringAnswer[]) {
+        ttl = Math.min(ttl, record.ttl ?? 0);
+        const peer = makePeer(addressId(record.data, this.query.port), [record.data], record.ttl ?? 0, undefined, this.query.port);
+        peers.push(peer);
+      }
+    }
+    if (this.query.names) {
+      await run.each(peers, async (peer) => {
+        const ptr = await run.ask(reverseName(peer.address), 'PTR');
+        const target = (ptr.answers as StringAnswer[])[0];
+        if (target === undefined) return;
+        peer.name = canonicalName(target.data);
+        const ordinal = ordinalOf(peer.name);
+        if (ordinal !== undefined) peer.ordinal = ordinal;
+      });
+    }
+    const unique = new Map(peers.map((peer) => [peer.id, peer]));
+    return run.records([...unique.values()], ttl);
+  }
+
+  private async serviceAddressKey(run: PollRun, service: string): Promise<string> {
+    const parts = await Promise.all(
+      this.families().map(async (type) => {
+        const result = await run.ask(service, type);
+        return (result.answers as StringAnswer[]).map((record) => record.data).sort();
+      }),
+    );
+    return parts.map((part) => part.join(',')).join('|');
+  }
+
+  private families(): QueryType[] {
+    const { family } = this.query;
+    return family === 4 ? ['A'] : family === 6 ? ['AAAA'] : ['A', 'AAAA'];
+  }
+
+  private pick(addresses: Addresses): string[] {
+    const { family } = this.query;
+    return orderAddresses(family === 6 ? [] : addresses.v4, family === 4 ? [] : addresses.v6);
+  }
+}
+
+/** The state of one poll: its signal, its counters. */
+class PollRun {
+  queries = 0;
+  truncated = false;
+
+  constructor(
+    private readonly query: PeerQuery,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  async ask(name: string, type: QueryType): Promise<DnsResult> {
+    this.queries++;
+    const result = await this.query.client.query(name, type, { signal: this.signal });
+    if (result.truncated) this.truncated = true;
+    return result;
+  }
+
+  async addressesOf(target: string): Promise<Addresses> {
+    const { family } = this.query;
+    const [v4, v6] = await Promise.all([
+      family === 6 ? undefined : this.ask(target, 'A'),
+      family === 4 ? undefined : this.ask(target, 'AAAA'),
+    ]);
+    const ttl = Math.min(v4?.status === 'records' ? v4.ttl : Infinity, v6?.status === 'records' ? v6.ttl : Infinity);
+    return { v4: strings(v4), v6: strings(v6), ttl };
+  }
+
+  /** Runs `task` over `items`, at most `concurrency` at once; the first failure fails all. */
+  async each<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (next < items.length && !failed) {
+        const item = items[next++] as T;
+        try {
+          await task(item);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.min(this.query.concurrency, items.length) }, worker);
+    await Promise.all(workers);
+  }
+
+  empty(result: DnsResult): PollOutcome {
+    const reason = result.status === 'nxdomain' ? 'nxdomain' : 'nodata';
+    return { kind: 'empty', reason, ttl: result.ttl, truncated: this.truncated, queries: this.queries };
+  }
+
+  records(peers: Peer[], ttl: number): PollOutcome {
+    return {
+      kind: 'records',
+      peers: peers.sort(byId),
+      ttl: Number.isFinite(ttl) ? ttl : 0,
+      truncated: this.truncated,
+      queries: this.queries,
+    };
+  }
+}
+
+function strings(result: DnsResult | undefined): string[] {
+  return result?.status === 'records' ? (result.answers as StringAnswer[]).map((record) => record.data) : [];
+}
+
+// Only records owned by a target name count: an Additional section may carry others.
+function addressesFromAdditional(srv: DnsResult): Map<string, Addresses> {
+  const targets = new Set((srv.answers as SrvAnswer[]).map((record) => canonicalName(record.data.target)));
+  const found = new Map<string, Addresses>();
+  for (const record of srv.additionals) {
+    if (record.type !== 'A' && record.type !== 'AAAA') continue;
+    const owner = canonicalName(record.name);
+    if (!targets.has(owner)) continue;
+    let entry = found.get(owner);
+    if (entry === undefined) {
+      entry = { v4: [], v6: [], ttl: Number.POSITIVE_INFINITY };
+      found.set(owner, entry);
+    }
+    (record.type === 'A' ? entry.v4 : entry.v6).push(record.data);
+    entry.ttl = Math.min(entry.ttl, record.ttl ?? 0);
+  }
+  return found;
+}
+
+function makePeer(id: string, addresses: string[], ttl: number, name: string | undefined, port: number | undefined): Peer {
+  const address = addresses[0] ?? '';
+  const peer: Peer = { id, address, addresses, family: isIPv6(address) ? 6 : 4, ttl };
+  if (name !== undefined) {
+    peer.name = name;
+    const ordinal = ordinalOf(name);
+    if (ordinal !== undefined) peer.ordinal = ordinal;
+  }
+  if (port !== undefined) peer.port = port;
+  return peer;
+}

@@ -1,0 +1,28 @@
+import type { PeerQueryOptions } from './options.js';
+import { toPeerQuery } from './options.js';
+import type { Peer } from './peer.js';
+import { Poller } from './poll.js';
+
+/** Options of {@link resolvePeers}. */
+export type ResolvePeersOptions = PeerQueryOptions;
+
+/**
+ * Looks the service's peers up once.
+ *
+ * Resolves with the peers sorted by id, or `[]` when the service is authoritatively
+ * empty (NXDOMAIN: no ready pods; or NODATA). Rejects with a `DnsError` when the lookup
+ * failed: a failure is never an empty list.
+ *
+ * @example
+ * const peers = await resolvePeers({ name: 'kafka-headless', port: 'kafka' });
+ * for (const peer of peers) console.log(peer.name, peer.address, peer.port);
+ */
+export async function resolvePeers(options: ResolvePeersOptions): Promise<Peer[]> {
+  const query = toPeerQuery(options);
+  try {
+    const outcome = await new Poller(query).poll(options.signal);
+    return outcome.kind === 'records' ? outcome.peers : [];
+  } finally {
+    if (query.ownsClient) query.client.close();
+  }
+}

@@ -1,0 +1,325 @@
+import type { Answer, DecodedPacket, SrvAnswer, StringAnswer } from 'dns-packet';
+import { DnsError } from './errors.js';
+import {
+  answersFor,
+  canonicalName,
+  DEFAULT_UDP_PAYLOAD_SIZE,
+  encodeQuery,
+  minTtl,
+  negativeTtl,
+  type QueryType,
+} from './message.js';
+import { describe, type Nameserver, parseNameserver } from './nameserver.js';
+import { readResolvConf } from './resolv-conf.js';
+import { exchangeTcp } from './tcp.js';
+import { UdpTransport } from './udp.js';
+
+export type { QueryType } from './message.js';
+
+/** Options of {@link DnsClient}. */
+export interface DnsClientOptions {
+  /**
+   * Nameservers to ask, as `'10.96.0.10'`, `'127.0.0.1:5353'` or `'[::1]:5353'`.
+   * @default the `nameserver` lines of /etc/resolv.conf
+   */
+  nameservers?: readonly string[];
+  /**
+   * Suffixes tried for short names, as a pod's resolver does. The client only keeps them;
+   * `resolvePeers` and `watchPeers` apply them.
+   * @default the `search` line of /etc/resolv.conf
+   */
+  search?: readonly string[];
+  /**
+   * Names with fewer dots than this are tried with the search suffixes first.
+   * @default `options ndots` of /etc/resolv.conf, else 1
+   */
+  ndots?: number;
+  /**
+   * Milliseconds to wait for an answer, per attempt.
+   * @default `options timeout` of /etc/resolv.conf, else 2000
+   */
+  timeout?: number;
+  /**
+   * Tries for one question in all, rotating over the nameservers.
+   * @default `options attempts` × nameservers of /etc/resolv.conf, else 3
+   */
+  attempts?: number;
+  /**
+   * EDNS0 UDP payload size offered to the server (512..65535).
+   * @default 1232
+   */
+  udpPayloadSize?: number;
+  /** Where the defaults come from. @default '/etc/resolv.conf' */
+  resolvConf?: string;
+}
+
+/** A classified answer: records, or an authoritative "nothing" (NXDOMAIN/NODATA). */
+export interface DnsResult {
+  /** The name asked, canonical (lower-case, no trailing dot). */
+  name: string;
+  type: QueryType;
+  /** `'NOERROR'` or `'NXDOMAIN'`: failures reject instead. */
+  rcode: string;
+  /** `records`: answers hold records of `type`; `nxdomain` / `nodata`: authoritatively none. */
+  status: 'records' | 'nxdomain' | 'nodata';
+  /** Records of the asked type for the asked name (following CNAMEs). */
+  answers: Answer[];
+  /** The Additional section, OPT excluded. */
+  additionals: Answer[];
+  /** AA flag. */
+  authoritative: boolean;
+  /** The UDP answer came with TC=1 (so this one came over TCP). */
+  truncated: boolean;
+  /** Answered over TCP. */
+  tcp: boolean;
+  /** The nameserver that answered (`host:port`). */
+  server: string;
+  /** Smallest TTL of the answers, or the negative-caching TTL for NXDOMAIN/NODATA. */
+  ttl: number;
+}
+
+/** An SRV record as `resolveSrv` returns it. */
+export interface SrvRecord {
+  /** Canonical target name (lower-case, no trailing dot). */
+  name: string;
+  port: number;
+  priority: number;
+  weight: number;
+  ttl: number;
+}
+
+/** Per-query options. */
+export interface QueryOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Counters since the client was made. */
+export interface DnsClientStats {
+  queries: number;
+  truncations: number;
+  tcpFallbacks: number;
+  failures: number;
+}
+
+const MAX_NAME_LENGTH = 253;
+
+/**
+ * A small stub resolver: UDP with EDNS0, TCP on truncation, random IDs, strict response
+ * matching, nameserver rotation, classified errors.
+ *
+ * @example
+ * const client = new DnsClient({ nameservers: ['127.0.0.1:5353'] });
+ * const records = await client.resolveSrv('_http._tcp.web.default.svc.cluster.local');
+ * client.close();
+ */
+export class DnsClient {
+  readonly nameservers: readonly string[];
+  readonly search: readonly string[];
+  readonly ndots: number;
+  readonly timeout: number;
+  readonly attempts: number;
+  readonly udpPayloadSize: number;
+  readonly stats: DnsClientStats = { queries: 0, truncations: 0, tcpFallbacks: 0, failures: 0 };
+
+  private readonly servers: readonly Nameserver[];
+  private readonly udp = new UdpTransport();
+  private readonly tcpInFlight = new Set<(reason: unknown) => void>();
+  private isClosed = false;
+  // Rotation starts from the last server that answered, as resolvers with `rotate` off do.
+  private preferred = 0;
+
+  constructor(options: DnsClientOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`DnsClient options: expected an object, got ${describe(options)}`);
+    }
+    const needConf =
+      options.nameservers === undefined ||
+      options.search === undefined ||
+      options.ndots === undefined ||
+      options.timeout === undefined ||
+      options.attempts === undefined;
+    const conf = needConf ? readResolvConf(options.resolvConf) : undefined;
+    const nameservers = options.nameservers ?? conf?.nameservers ?? [];
+    if (!Array.isArray(nameservers) || nameservers.length === 0) {
+      throw new TypeError(`nameservers: expected a non-empty array of addresses, got ${describe(nameservers)}`);
+    }
+    this.servers = nameservers.map((value) => parseNameserver(value));
+    this.nameservers = this.servers.map((server) => server.label);
+    this.search = validateSearch(options.search ?? conf?.search ?? []);
+    this.ndots = checkInteger('ndots', options.ndots ?? conf?.ndots ?? 1, 0, 15);
+    this.timeout = checkInteger('timeout', options.timeout ?? conf?.timeout ?? 2000, 1, 600_000);
+    const confAttempts = conf?.attempts === undefined ? undefined : conf.attempts * this.servers.length;
+    this.attempts = checkInteger('attempts', options.attempts ?? confAttempts ?? 3, 1, 100);
+    this.udpPayloadSize = checkInteger('udpPayloadSize', options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD_SIZE, 512, 65535);
+  }
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Asks one question for exactly `name` (no search list). Resolves with records or an
+   * authoritative NXDOMAIN/NODATA; rejects with a {@link DnsError} when no server gave
+   * a usable answer within `attempts`.
+   */
+  async query(name: string, type: QueryType, options: QueryOptions = {}): Promise<DnsResult> {
+    const hostname = checkName(name);
+    const signal = options.signal;
+    let lastError: DnsError | undefined;
+    this.stats.queries++;
+    for (let attempt = 0; attempt < this.attempts; attempt++) {
+      this.throwIfCancelled(hostname, signal);
+      const index = (this.preferred + attempt) % this.servers.length;
+      const server = this.servers[index] as Nameserver;
+      let result: DnsResult;
+      try {
+        result = await this.ask(server, hostname, type, signal);
+      } catch (err) {
+        if (!(err instanceof DnsError) || !err.retryable) throw this.failed(err, hostname);
+        lastError = err;
+        continue;
+      }
+      this.preferred = index;
+      return result;
+    }
+    throw this.failed(lastError ?? new DnsError('ETIMEOUT', 'no attempt made', { hostname }), hostname);
+  }
+
+  /** IPv4 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
+  async resolveA(name: string, options?: QueryOptions): Promise<string[]> {
+    return strings(await this.records(name, 'A', options));
+  }
+
+  /** IPv6 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
+  async resolveAaaa(name: string, options?: QueryOptions): Promise<string[]> {
+    return strings(await this.records(name, 'AAAA', options));
+  }
+
+  /** Names a reverse name (`7.1.244.10.in-addr.arpa`) points to. */
+  async resolvePtr(name: string, options?: QueryOptions): Promise<string[]> {
+    return strings(await this.records(name, 'PTR', options)).map(canonicalName);
+  }
+
+  /** SRV records of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
+  async resolveSrv(name: string, options?: QueryOptions): Promise<SrvRecord[]> {
+    const result = await this.records(name, 'SRV', options);
+    return (result.answers as SrvAnswer[]).map((record) => ({
+      name: canonicalName(record.data.target),
+      port: record.data.port,
+      priority: record.data.priority ?? 0,
+      weight: record.data.weight ?? 0,
+      ttl: record.ttl ?? 0,
+    }));
+  }
+
+  /** Cancels every query in flight (`ECANCELLED`) and closes every socket. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.isClosed = true;
+    const reason = new Error('DnsClient closed');
+    this.udp.close(reason);
+    for (const cancel of [...this.tcpInFlight]) cancel(reason);
+  }
+
+  private async records(name: string, type: QueryType, options?: QueryOptions): Promise<DnsResult> {
+    const result = await this.query(name, type, options);
+    if (result.status === 'records') return result;
+    throw new DnsError(
+      result.status === 'nxdomain' ? 'ENOTFOUND' : 'ENODATA',
+      result.status === 'nxdomain' ? 'no such name' : `no ${type} records`,
+      { hostname: result.name, server: result.server, rcode: result.rcode },
+    );
+  }
+
+  // One attempt against one server: UDP, then TCP when the UDP answer was truncated.
+  private async ask(server: Nameserver, name: string, type: QueryType, signal: AbortSignal | undefined): Promise<DnsResult> {
+    const { verdict, id, query } = await this.udp.exchange({
+      server,
+      name,
+      type,
+      timeout: this.timeout,
+      signal,
+      encode: (queryId) => encodeQuery(queryId, name, type, this.udpPayloadSize),
+    });
+    if (verdict.kind === 'answer') return this.classify(verdict.message, name, type, server, false);
+    this.stats.truncations++;
+    this.throwIfCancelled(name, signal);
+    this.stats.tcpFallbacks++;
+    const answer = await exchangeTcp(
+      { server, query, id, name, type, timeout: this.timeout, signal },
+      this.tcpInFlight,
+    );
+    return this.classify(answer.message, name, type, server, true);
+  }
+
+  private classify(message: DecodedPacket, name: string, type: QueryType, server: Nameserver, tcp: boolean): DnsResult {
+    const rcode = (message as DecodedPacket & { rcode?: string }).rcode ?? 'NOERROR';
+    const details = { hostname: name, server: server.label, rcode };
+    if (rcode === 'SERVFAIL') throw new DnsError('ESERVFAIL', 'server failure', details);
+    if (rcode === 'REFUSED') throw new DnsError('EREFUSED', 'query refused', details);
+    if (rcode !== 'NOERROR' && rcode !== 'NXDOMAIN') throw new DnsError('EBADRESP', `response code ${rcode}`, details);
+    const answers = rcode === 'NXDOMAIN' ? [] : answersFor(message, name, type);
+    const status = rcode === 'NXDOMAIN' ? 'nxdomain' : answers.length === 0 ? 'nodata' : 'records';
+    return {
+      name,
+      type,
+      rcode,
+      status,
+      answers,
+      additionals: (message.additionals ?? []).filter((record) => record.type !== 'OPT'),
+      authoritative: message.flag_aa,
+      truncated: tcp,
+      tcp,
+      server: server.label,
+      ttl: status === 'records' ? minTtl(answers, 0) : negativeTtl(message),
+    };
+  }
+
+  private throwIfCancelled(hostname: string, signal: AbortSignal | undefined): void {
+    if (this.closed) throw new DnsError('ECANCELLED', 'client closed', { hostname });
+    if (signal?.aborted) throw new DnsError('ECANCELLED', 'query cancelled', { hostname, cause: signal.reason });
+  }
+
+  private failed(err: unknown, hostname: string): DnsError {
+    this.stats.failures++;
+    if (err instanceof DnsError) return err;
+    return new DnsError('EBADRESP', 'unexpected failure', { hostname, cause: err });
+  }
+}
+
+function strings(result: DnsResult): string[] {
+  return (result.answers as StringAnswer[]).map((record) => record.data);
+}
+
+/**
+ * Checks a name that is about to go on the wire: at most 253 characters, labels of
+ * 1..63 characters. Returns it canonical.
+ */
+export function checkName(name: unknown, option = 'name'): string {
+  if (typeof name !== 'string') throw new TypeError(`${option}: expected a string, got ${describe(name)}`);
+  const canonical = canonicalName(name);
+  if (canonical.length === 0) throw new TypeError(`${option}: must not be empty`);
+  if (canonical.length > MAX_NAME_LENGTH) {
+    throw new TypeError(`${option}: ${describe(name)} is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  for (const label of canonical.split('.')) {
+    if (label.length === 0 || label.length > 63) {
+      throw new TypeError(`${option}: ${describe(name)} has a label that is empty or longer than 63 characters`);
+    }
+  }
+  return canonical;
+}
+
+/** Checks an integer option within `[min, max]`. */
+export function checkInteger(option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`${option}: expected an integer in ${min}..${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function validateSearch(search: unknown): string[] {
+  if (!Array.isArray(search)) throw new TypeError(`search: expected an array of domains, got ${describe(search)}`);
+  return search.map((domain) => checkName(domain, 'search'));
+}
