@@ -59,15 +59,14 @@ export function judgeResponse(buf: Buffer, id: number, name: string, type: Query
   if (buf.length < HEADER_BYTES || buf.readUInt16BE(0) !== id) return { kind: 'foreign' };
   const flags = buf.readUInt16BE(2);
   if ((flags & QR_BIT) === 0 || (flags & OPCODE_MASK) !== 0) return { kind: 'foreign' };
+  // A truncated answer is never used: its question is all that needs checking.
+  if ((flags & TC_BIT) !== 0) return questionMatches(buf, name, type) ? { kind: 'truncated' } : { kind: 'foreign' };
   let message: DecodedPacket;
   try {
     message = decode(buf);
   } catch (err) {
-    // A truncated UDP answer may end mid-record; its TC bit alone says "use TCP".
-    if ((flags & TC_BIT) !== 0 && questionMatches(buf, name, type)) return { kind: 'truncated' };
     return { kind: 'malformed', reason: err instanceof Error ? err.message : String(err) };
   }
-  if (decode.bytes > buf.length) return { kind: 'malformed', reason: 'records run past the end of the message' };
   const question = message.questions?.length === 1 ? message.questions[0] : undefined;
   if (
     question === undefined ||
@@ -77,7 +76,9 @@ export function judgeResponse(buf: Buffer, id: number, name: string, type: Query
   ) {
     return { kind: 'foreign' };
   }
-  if (message.flag_tc) return { kind: 'truncated' };
+  // dns-packet trusts RDLENGTH only for some types and may read past the end: the
+  // message walked by its own lengths must end where the decoder stopped.
+  if (walkRecords(buf) !== decode.bytes) return { kind: 'malformed', reason: 'record lengths do not add up' };
   const problem = recordProblem(message.answers) ?? recordProblem(message.additionals);
   if (problem !== undefined) return { kind: 'malformed', reason: problem };
   return { kind: 'answer', message };
@@ -98,8 +99,7 @@ function questionMatches(buf: Buffer, name: string, type: QueryType): boolean {
   }
 }
 
-// dns-packet reads A/AAAA data without checking RDLENGTH; a record that lies about its
-// length decodes to garbage rather than failing, so the values themselves are checked.
+// The decoded values themselves, in case a lie about lengths still added up.
 function recordProblem(records: Answer[] | undefined): string | undefined {
   for (const record of records ?? []) {
     if (record.type === 'A' && !(typeof record.data === 'string' && isIPv4(record.data))) {
@@ -113,6 +113,47 @@ function recordProblem(records: Answer[] | undefined): string | undefined {
     }
   }
   return undefined;
+}
+
+const TYPE_A = 1;
+const TYPE_AAAA = 28;
+
+/** Skips a (possibly compressed) name; -1 when it runs off the end or is not a name. */
+function skipName(buf: Buffer, start: number): number {
+  let offset = start;
+  for (;;) {
+    const length = buf[offset];
+    if (length === undefined) return -1;
+    if (length === 0) return offset + 1;
+    if ((length & 0xc0) === 0xc0) return offset + 2 <= buf.length ? offset + 2 : -1;
+    if ((length & 0xc0) !== 0) return -1;
+    offset += length + 1;
+  }
+}
+
+/**
+ * The length of the message as its own counts and RDLENGTH fields describe it, or -1
+ * when they run past the end or an A/AAAA record has the wrong data length.
+ */
+function walkRecords(buf: Buffer): number {
+  let offset = HEADER_BYTES;
+  const questions = buf.readUInt16BE(4);
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  for (let i = 0; i < questions; i++) {
+    offset = skipName(buf, offset);
+    if (offset < 0 || offset + 4 > buf.length) return -1;
+    offset += 4;
+  }
+  for (let i = 0; i < records; i++) {
+    offset = skipName(buf, offset);
+    if (offset < 0 || offset + 10 > buf.length) return -1;
+    const recordType = buf.readUInt16BE(offset);
+    const rdlength = buf.readUInt16BE(offset + 8);
+    if ((recordType === TYPE_A && rdlength !== 4) || (recordType === TYPE_AAAA && rdlength !== 16)) return -1;
+    offset += 10 + rdlength;
+    if (offset > buf.length) return -1;
+  }
+  return offset;
 }
 
 /** The smallest TTL of `records`, or `fallback` when there are none. */

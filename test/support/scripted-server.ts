@@ -1,0 +1,111 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
+
+/** What a scripted handler gets for each query. */
+export interface Exchange {
+  query: DecodedPacket;
+  raw: Buffer;
+  rinfo: RemoteInfo;
+  /** Sends raw bytes back from the server's socket. */
+  send(buf: Buffer): void;
+  /** Writes bytes as they are (no TCP length prefix), then, over TCP, closes the connection. */
+  sendRawAndClose(buf: Buffer): void;
+  /** Encodes and sends a response built on the query (same ID and question unless overridden). */
+  reply(fields?: Partial<Packet> & { rcode?: number }): void;
+}
+
+export type Handler = (exchange: Exchange) => void;
+
+/** A loopback DNS server whose every answer a test writes by hand (UDP, and TCP for fallbacks). */
+export interface ScriptedServer {
+  nameserver: string;
+  port: number;
+  udp: Socket;
+  udpQueries: number;
+  tcpQueries: number;
+  onUdp(handler: Handler): void;
+  onTcp(handler: Handler): void;
+  close(): Promise<void>;
+}
+
+/** A response to `query`, with `fields` merged over it. */
+export function responseTo(query: DecodedPacket, fields: Partial<Packet> & { rcode?: number } = {}): Buffer {
+  const { rcode = 0, ...rest } = fields;
+  return encode({
+    type: 'response',
+    id: query.id,
+    flags: (1 << 10) | rcode | (rest.flags ?? 0),
+    questions: query.questions,
+    answers: [],
+    ...rest,
+  } as Packet);
+}
+
+export function aRecord(name: string, address: string, ttl = 5): Answer {
+  return { type: 'A', name, ttl, class: 'IN', data: address };
+}
+
+export async function startScriptedServer(): Promise<ScriptedServer> {
+  const udp = createSocket('udp4');
+  udp.bind(0, '127.0.0.1');
+  await once(udp, 'listening');
+  const port = udp.address().port;
+  const tcp: Server = createServer();
+  tcp.listen(port, '127.0.0.1');
+  await once(tcp, 'listening');
+  let udpHandler: Handler = (exchange) => exchange.reply();
+  let tcpHandler: Handler = (exchange) => exchange.reply();
+  const sockets = new Set<TcpSocket>();
+  const server: ScriptedServer = {
+    nameserver: `127.0.0.1:${port}`,
+    port,
+    udp,
+    udpQueries: 0,
+    tcpQueries: 0,
+    onUdp: (handler) => {
+      udpHandler = handler;
+    },
+    onTcp: (handler) => {
+      tcpHandler = handler;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([
+        new Promise<void>((resolve) => udp.close(() => resolve())),
+        new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ]);
+    },
+  };
+  udp.on('message', (raw, rinfo) => {
+    server.udpQueries++;
+    const query = decode(raw);
+    const send = (buf: Buffer) => udp.send(buf, rinfo.port, rinfo.address);
+    udpHandler({ query, raw, rinfo, send, sendRawAndClose: send, reply: (fields) => send(responseTo(query, fields)) });
+  });
+  tcp.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+      const raw = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+      buffered = buffered.subarray(2 + raw.length);
+      server.tcpQueries++;
+      const query = decode(raw);
+      const send = (buf: Buffer) => {
+        const frame = Buffer.alloc(2 + buf.length);
+        frame.writeUInt16BE(buf.length, 0);
+        buf.copy(frame, 2);
+        socket.write(frame);
+      };
+      const rinfo = { address: '127.0.0.1', family: 'IPv4', port: socket.remotePort ?? 0, size: raw.length } as const;
+      const sendRawAndClose = (buf: Buffer) => socket.end(buf);
+      tcpHandler({ query, raw, rinfo, send, sendRawAndClose, reply: (fields) => send(responseTo(query, fields)) });
+    });
+  });
+  return server;
+}

@@ -1,0 +1,205 @@
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { encode } from 'dns-packet';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DnsClient } from '../../src/wire/client.js';
+import { DnsError } from '../../src/wire/errors.js';
+import { aRecord, responseTo, type ScriptedServer, startScriptedServer } from '../support/scripted-server.js';
+
+const NAME = 'web.default.svc.cluster.local';
+
+function activeSockets(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'UDPWrap' || kind === 'TCPSocketWrap').length;
+}
+
+describe('DnsClient', () => {
+  let server: ScriptedServer;
+  let client: DnsClient;
+  beforeEach(async () => {
+    server = await startScriptedServer();
+    client = new DnsClient({ nameservers: [server.nameserver], timeout: 300, attempts: 1, search: [], ndots: 1 });
+  });
+  afterEach(async () => {
+    client.close();
+    await server.close();
+  });
+
+  it('sends EDNS0 with a 1232-byte payload and recursion desired', async () => {
+    let opt: unknown;
+    server.onUdp((ex) => {
+      opt = ex.query.additionals?.find((record) => record.type === 'OPT');
+      ex.reply({ answers: [aRecord(NAME, '10.0.0.1')] });
+    });
+    expect(await client.resolveA(NAME)).toEqual(['10.0.0.1']);
+    expect(opt).toMatchObject({ type: 'OPT', udpPayloadSize: 1232 });
+  });
+
+  it('uses random IDs and does not keep one source port for ever', async () => {
+    const ids = new Set<number>();
+    const ports = new Set<number>();
+    server.onUdp((ex) => {
+      ids.add(ex.query.id ?? -1);
+      ports.add(ex.rinfo.port);
+      ex.reply({ answers: [aRecord(NAME, '10.0.0.1')] });
+    });
+    for (let i = 0; i < 1100; i++) await client.query(NAME, 'A');
+    expect(ids.size).toBeGreaterThan(1000);
+    expect(ports.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('drops answers with a wrong ID, a wrong question or QR=0, and takes the real one after them', async () => {
+    server.onUdp((ex) => {
+      const id = ex.query.id ?? 0;
+      ex.send(responseTo({ ...ex.query, id: (id + 1) & 0xffff }, { answers: [aRecord(NAME, '6.6.6.1')] }));
+      ex.send(
+        responseTo({ ...ex.query, questions: [{ type: 'A', name: 'evil.example', class: 'IN' }] }, {
+          answers: [aRecord('evil.example', '6.6.6.2')],
+        }),
+      );
+      ex.send(responseTo({ ...ex.query, questions: [{ type: 'AAAA', name: NAME, class: 'IN' }] }));
+      ex.send(encode({ type: 'query', id, questions: ex.query.questions, answers: [aRecord(NAME, '6.6.6.3')] }));
+      setTimeout(() => ex.reply({ answers: [aRecord(NAME, '10.0.0.7')] }), 20);
+    });
+    expect(await client.resolveA(NAME)).toEqual(['10.0.0.7']);
+  });
+
+  it('matches the question name case-insensitively', async () => {
+    server.onUdp((ex) => {
+      ex.reply({ questions: [{ type: 'A', name: NAME.toUpperCase(), class: 'IN' }], answers: [aRecord(NAME, '10.0.0.2')] });
+    });
+    expect(await client.resolveA(NAME)).toEqual(['10.0.0.2']);
+  });
+
+  it('ignores an answer from another source address and port', async () => {
+    const spoofer = createSocket('udp4');
+    spoofer.bind(0, '127.0.0.2');
+    await once(spoofer, 'listening');
+    server.onUdp((ex) => {
+      spoofer.send(responseTo(ex.query, { answers: [aRecord(NAME, '6.6.6.6')] }), ex.rinfo.port, ex.rinfo.address);
+      setTimeout(() => ex.reply({ answers: [aRecord(NAME, '10.0.0.3')] }), 30);
+    });
+    expect(await client.resolveA(NAME)).toEqual(['10.0.0.3']);
+    spoofer.close();
+  });
+
+  it('times out with ETIMEOUT when only foreign answers come, and EBADRESP when a matching one is malformed', async () => {
+    server.onUdp((ex) => ex.send(responseTo({ ...ex.query, id: ((ex.query.id ?? 0) + 7) & 0xffff })));
+    await expect(client.query(NAME, 'A')).rejects.toMatchObject({ code: 'ETIMEOUT', server: server.nameserver });
+    server.onUdp((ex) => {
+      const good = responseTo(ex.query, { answers: [aRecord(NAME, '10.0.0.1')] });
+      ex.send(good.subarray(0, good.length - 3));
+    });
+    await expect(client.query(NAME, 'A')).rejects.toMatchObject({ code: 'EBADRESP' });
+  });
+
+  it('repeats a truncated question over TCP and never returns the truncated answer', async () => {
+    server.onUdp((ex) => ex.reply({ flags: 1 << 9, answers: [aRecord(NAME, '10.0.0.1')] }));
+    server.onTcp((ex) => ex.reply({ answers: [aRecord(NAME, '10.0.0.1'), aRecord(NAME, '10.0.0.2')] }));
+    const result = await client.query(NAME, 'A');
+    expect(result).toMatchObject({ truncated: true, tcp: true, status: 'records' });
+    expect(result.answers.map((record) => record.data)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(server.tcpQueries).toBe(1);
+    expect(client.stats).toMatchObject({ truncations: 1, tcpFallbacks: 1 });
+  });
+
+  it('fails a truncated answer whose TCP retry dies mid-answer, rather than using the partial one', async () => {
+    server.onUdp((ex) => ex.reply({ flags: 1 << 9, answers: [aRecord(NAME, '10.0.0.1')] }));
+    server.onTcp((ex) => {
+      const full = responseTo(ex.query, { answers: [aRecord(NAME, '10.0.0.1'), aRecord(NAME, '10.0.0.2')] });
+      const frame = Buffer.alloc(2 + full.length);
+      frame.writeUInt16BE(full.length, 0);
+      full.copy(frame, 2);
+      ex.sendRawAndClose(frame.subarray(0, 20)); // a length prefix that promises more than comes
+    });
+    const error = await client.query(NAME, 'A').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DnsError);
+    expect(error).toMatchObject({ code: 'EBADRESP' });
+  });
+
+  it('goes to the next nameserver on SERVFAIL and REFUSED, and reports the last failure', async () => {
+    const second = await startScriptedServer();
+    second.onUdp((ex) => ex.reply({ answers: [aRecord(NAME, '10.0.0.9')] }));
+    const rotating = new DnsClient({ nameservers: [server.nameserver, second.nameserver], timeout: 300, attempts: 2 });
+    try {
+      server.onUdp((ex) => ex.reply({ rcode: 2 }));
+      expect(await rotating.resolveA(NAME)).toEqual(['10.0.0.9']);
+      second.onUdp((ex) => ex.reply({ rcode: 5 }));
+      await expect(rotating.query(NAME, 'A')).rejects.toMatchObject({ code: 'ESERVFAIL', rcode: 'SERVFAIL' });
+    } finally {
+      rotating.close();
+      await second.close();
+    }
+  });
+
+  it('classifies NXDOMAIN and NODATA with the negative TTL of the SOA', async () => {
+    const soa = {
+      type: 'SOA' as const,
+      name: 'cluster.local',
+      ttl: 30,
+      class: 'IN' as const,
+      data: { mname: 'ns', rname: 'h', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 7 },
+    };
+    server.onUdp((ex) => ex.reply({ rcode: 3, authorities: [soa] }));
+    expect(await client.query(NAME, 'A')).toMatchObject({ status: 'nxdomain', rcode: 'NXDOMAIN', ttl: 7 });
+    await expect(client.resolveA(NAME)).rejects.toMatchObject({ code: 'ENOTFOUND', retryable: false });
+    server.onUdp((ex) => ex.reply({ authorities: [soa] }));
+    expect(await client.query(NAME, 'A')).toMatchObject({ status: 'nodata', ttl: 7 });
+    await expect(client.resolveA(NAME)).rejects.toMatchObject({ code: 'ENODATA' });
+  });
+
+  it('follows a CNAME inside the answer and ignores records for other names', async () => {
+    server.onUdp((ex) =>
+      ex.reply({
+        answers: [
+          { type: 'CNAME', name: NAME, ttl: 5, class: 'IN', data: 'real.default.svc.cluster.local' },
+          aRecord('real.default.svc.cluster.local', '10.0.0.4'),
+          aRecord('other.example', '6.6.6.6'),
+        ],
+      }),
+    );
+    expect(await client.resolveA(NAME)).toEqual(['10.0.0.4']);
+  });
+
+  it('cancels a query through its AbortSignal', async () => {
+    server.onUdp(() => {});
+    const controller = new AbortController();
+    const pending = client.query(NAME, 'A', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await expect(pending).rejects.toMatchObject({ code: 'ECANCELLED' });
+    await expect(client.query(NAME, 'A', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ECANCELLED' });
+  });
+
+  it('close() cancels queries in flight over UDP and TCP and leaves no socket behind', async () => {
+    const before = activeSockets();
+    server.onUdp((ex) => {
+      if (ex.query.questions?.[0]?.type === 'A') ex.reply({ flags: 1 << 9 });
+    });
+    server.onTcp(() => {});
+    const udpPending = client.query(NAME, 'AAAA');
+    const tcpPending = client.query(NAME, 'A');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.close();
+    client.close();
+    await expect(udpPending).rejects.toMatchObject({ code: 'ECANCELLED' });
+    await expect(tcpPending).rejects.toMatchObject({ code: 'ECANCELLED' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(activeSockets()).toBeLessThanOrEqual(before);
+    await expect(client.query(NAME, 'A')).rejects.toMatchObject({ code: 'ECANCELLED' });
+  });
+
+  it('rejects bad names and options with a TypeError naming them', () => {
+    expect(() => new DnsClient({ nameservers: ['not-an-ip'] })).toThrow(/nameservers: "not-an-ip"/);
+    expect(() => new DnsClient({ nameservers: ['127.0.0.1:70000'] })).toThrow(/nameservers: .*port/);
+    expect(() => new DnsClient({ nameservers: ['[10.0.0.1]:53'] })).toThrow(TypeError);
+    expect(() => new DnsClient({ nameservers: [] })).toThrow(/nameservers/);
+    expect(() => new DnsClient({ nameservers: ['::1'], timeout: -1 })).toThrow(/timeout: .*-1/);
+    expect(() => new DnsClient({ nameservers: ['::1'], attempts: 0 })).toThrow(/attempts/);
+    expect(() => new DnsClient({ nameservers: ['::1'], udpPayloadSize: 100 })).toThrow(/udpPayloadSize/);
+    expect(() => new DnsClient({ nameservers: ['::1'], search: ['a..b'] })).toThrow(/search/);
+    return Promise.all([
+      expect(client.query('', 'A')).rejects.toThrow(/name: must not be empty/),
+      expect(client.query(`${'a'.repeat(64)}.example`, 'A')).rejects.toThrow(/label/),
+      expect(client.query(`${'abcdefghi.'.repeat(26)}x`, 'A')).rejects.toThrow(/longer than 253/),
+    ]);
+  });
+});

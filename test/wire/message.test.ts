@@ -1,0 +1,92 @@
+import { decode, encode } from 'dns-packet';
+import { describe, expect, it } from 'vitest';
+import { answersFor, canonicalName, encodeQuery, judgeResponse, minTtl } from '../../src/wire/message.js';
+import { aRecord, responseTo } from '../support/scripted-server.js';
+
+const NAME = 'kafka.default.svc.cluster.local';
+const query = decode(encodeQuery(4242, NAME, 'A', 1232));
+
+describe('encodeQuery', () => {
+  it('asks one question with RD and an EDNS0 OPT record', () => {
+    expect(query).toMatchObject({ id: 4242, type: 'query', flag_rd: true, questions: [{ name: NAME, type: 'A', class: 'IN' }] });
+    expect(query.additionals).toEqual([expect.objectContaining({ type: 'OPT', udpPayloadSize: 1232 })]);
+  });
+});
+
+describe('judgeResponse', () => {
+  const good = responseTo(query, { answers: [aRecord(NAME, '10.0.0.1')] });
+
+  it('accepts a clean answer to the question', () => {
+    const verdict = judgeResponse(good, 4242, NAME, 'A');
+    expect(verdict.kind).toBe('answer');
+  });
+
+  it('drops a wrong ID, a query packet, another name, another type, another class', () => {
+    expect(judgeResponse(good, 4243, NAME, 'A').kind).toBe('foreign');
+    const asQuery = Buffer.from(good);
+    asQuery.writeUInt16BE(asQuery.readUInt16BE(2) & 0x7fff, 2);
+    expect(judgeResponse(asQuery, 4242, NAME, 'A').kind).toBe('foreign');
+    expect(judgeResponse(good, 4242, `x.${NAME}`, 'A').kind).toBe('foreign');
+    expect(judgeResponse(good, 4242, NAME, 'AAAA').kind).toBe('foreign');
+    const chaos = encode({ type: 'response', id: 4242, questions: [{ name: NAME, type: 'A', class: 'CH' }] });
+    expect(judgeResponse(chaos, 4242, NAME, 'A').kind).toBe('foreign');
+    const twoQuestions = encode({
+      type: 'response',
+      id: 4242,
+      questions: [
+        { name: NAME, type: 'A' },
+        { name: NAME, type: 'A' },
+      ],
+    });
+    expect(judgeResponse(twoQuestions, 4242, NAME, 'A').kind).toBe('foreign');
+    expect(judgeResponse(Buffer.alloc(5), 4242, NAME, 'A').kind).toBe('foreign');
+  });
+
+  it('matches names case-insensitively and with or without the trailing dot', () => {
+    expect(judgeResponse(good, 4242, `${NAME.toUpperCase()}.`, 'A').kind).toBe('answer');
+  });
+
+  it('says truncated for TC=1, even when the cut-off records do not decode', () => {
+    const tc = responseTo(query, { flags: 1 << 9, answers: [aRecord(NAME, '10.0.0.1'), aRecord(NAME, '10.0.0.2')] });
+    expect(judgeResponse(tc, 4242, NAME, 'A').kind).toBe('truncated');
+    expect(judgeResponse(tc.subarray(0, tc.length - 5), 4242, NAME, 'A').kind).toBe('truncated');
+  });
+
+  it('calls a matching but undecodable message malformed', () => {
+    expect(judgeResponse(good.subarray(0, good.length - 2), 4242, NAME, 'A')).toMatchObject({ kind: 'malformed' });
+    // An A record whose RDLENGTH says 5: dns-packet would read garbage past it.
+    const bad = Buffer.from(good);
+    const rdlength = bad.length - 6;
+    bad.writeUInt16BE(5, rdlength);
+    expect(judgeResponse(bad, 4242, NAME, 'A').kind).not.toBe('answer');
+  });
+
+  it('calls a message whose last A record runs past the end malformed, not an answer', () => {
+    const cut = Buffer.from(good.subarray(0, good.length - 2));
+    expect(judgeResponse(cut, 4242, NAME, 'A').kind).toBe('malformed');
+  });
+});
+
+describe('answer helpers', () => {
+  it('canonicalName lower-cases and drops the trailing dot', () => {
+    expect(canonicalName('Kafka-0.Example.')).toBe('kafka-0.example');
+  });
+
+  it('minTtl takes the smallest TTL, or the fallback', () => {
+    expect(minTtl([aRecord(NAME, '10.0.0.1', 30), aRecord(NAME, '10.0.0.2', 5)], 99)).toBe(5);
+    expect(minTtl([], 99)).toBe(99);
+  });
+
+  it('answersFor follows CNAMEs and stops on a loop', () => {
+    const message = decode(
+      responseTo(query, {
+        answers: [
+          { type: 'CNAME', name: NAME, ttl: 5, class: 'IN', data: 'a.example' },
+          { type: 'CNAME', name: 'a.example', ttl: 5, class: 'IN', data: NAME },
+          aRecord('a.example', '10.0.0.5'),
+        ],
+      }),
+    );
+    expect(answersFor(message, NAME, 'A').map((record) => record.data)).toEqual(['10.0.0.5']);
+  });
+});
