@@ -1,12 +1,12 @@
-export { podName, serviceName, srvName } from './k8s/names.js';
 export type { PodRef, ServiceRef, SrvRef } from './k8s/names.js';
-export { resolvePeers } from './watch/resolve.js';
-export type { ResolvePeersOptions } from './watch/resolve.js';
+export { podName, serviceName, srvName } from './k8s/names.js';
 export type { PeerQueryOptions } from './watch/options.js';
 export type { Peer } from './watch/peer.js';
-export { DnsClient } from './wire/client.js';
+export type { ResolvePeersOptions } from './watch/resolve.js';
+export { resolvePeers } from './watch/resolve.js';
 export type { DnsClientOptions, DnsClientStats, DnsResult, QueryOptions, QueryType, SrvRecord } from './wire/client.js';
-export { DnsError } from './wire/errors.js';
+export { DnsClient } from './wire/client.js';
 export type { DnsErrorCode } from './wire/errors.js';
-export { readResolvConf } from './wire/resolv-conf.js';
+export { DnsError } from './wire/errors.js';
 export type { ResolvConf } from './wire/resolv-conf.js';
+export { readResolvConf } from './wire/resolv-conf.js';

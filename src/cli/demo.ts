@@ -16,7 +16,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const dns = await createClusterDns();
   try {
     for (let ordinal = 0; ordinal < 3; ordinal++) {
-      dns.addPod('kafka-headless', { name: `kafka-${ordinal}`, ip: `10.244.0.${10 + ordinal}`, ports: { kafka: 9092 } });
+      dns.addPod('kafka-headless', {
+        name: `kafka-${ordinal}`,
+        ip: `10.244.0.${10 + ordinal}`,
+        ports: { kafka: 9092 },
+      });
     }
     const name = 'kafka-headless.default.svc.cluster.local';
     out.write(`embedded cluster DNS on ${dns.nameserver}: service ${name}, 3 pods\n`);

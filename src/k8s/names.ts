@@ -21,7 +21,9 @@ const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/;
 
 function checkLabel(value: unknown, option: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 63 || !LABEL.test(value.toLowerCase())) {
-    throw new TypeError(`${option}: expected a DNS label (letters, digits, inner dashes, 1..63), got ${describe(value)}`);
+    throw new TypeError(
+      `${option}: expected a DNS label (letters, digits, inner dashes, 1..63), got ${describe(value)}`,
+    );
   }
   return value.toLowerCase();
 }

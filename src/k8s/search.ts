@@ -13,7 +13,9 @@ export function searchCandidates(name: string, search: readonly string[], ndots:
   if (name.endsWith('.')) return [canonicalName(name)];
   const bare = canonicalName(name);
   const dots = bare.split('.').length - 1;
-  const suffixed = search.map((suffix) => `${bare}.${canonicalName(suffix)}`).filter((candidate) => candidate.length <= 253);
+  const suffixed = search
+    .map((suffix) => `${bare}.${canonicalName(suffix)}`)
+    .filter((candidate) => candidate.length <= 253);
   const candidates = dots >= ndots ? [bare, ...suffixed] : [...suffixed, bare];
   return [...new Set(candidates)];
 }

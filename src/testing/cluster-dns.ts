@@ -1,7 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { isIPv4, isIPv6 } from 'node:net';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
 import { reverseName } from '../k8s/names.js';
 import { canonicalName } from '../wire/message.js';
@@ -14,6 +13,13 @@ export interface ClusterDnsOptions {
   clusterDomain?: string;
   /** TTL of every record, seconds (CoreDNS's default is 5). @default 5 */
   ttl?: number;
+  /**
+   * Put SRV targets' addresses in the Additional section, as CoreDNS does. `false`
+   * answers like BIND with many targets: SRV records only, so clients must look each
+   * target up.
+   * @default true
+   */
+  additionals?: boolean;
 }
 
 /** A named port: a number (TCP), or a port with its protocol. */
@@ -96,7 +102,7 @@ export async function createClusterDns(options: ClusterDnsOptions = {}): Promise
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
     throw new TypeError(`port: expected an integer in 0..65535, got ${String(requestedPort)}`);
   }
-  const records = new RecordStore(clusterDomain, ttl);
+  const records = new RecordStore(clusterDomain, ttl, options.additionals ?? true);
   const { udp, tcp, port } = await listen(requestedPort);
   const stats: ClusterDnsStats = { udp: 0, tcp: 0, byType: {} };
   let failure: FailureMode = null;
@@ -118,11 +124,20 @@ export async function createClusterDns(options: ClusterDnsOptions = {}): Promise
     if (opt !== undefined) {
       reply.additionals = [
         ...(reply.additionals ?? []),
-        { type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 4096,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
       ];
     }
     const max = limit === TCP_LIMIT ? TCP_LIMIT : opt?.type === 'OPT' ? Math.max(512, opt.udpPayloadSize) : 512;
-    return fit(reply, max);
+    return fitToSize(reply, max);
   };
 
   udp.on('message', (buf: Buffer, rinfo: RemoteInfo) => {
@@ -203,7 +218,7 @@ async function listen(requested: number): Promise<{ udp: UdpSocket; tcp: Server;
 
 // Drops the Additional section, then trailing answers, until the message fits; sets TC
 // when answers had to go (CoreDNS's way: a partial answer, TC=1).
-function fit(reply: Packet, max: number): Buffer {
+function fitToSize(reply: Packet, max: number): Buffer {
   let message = encode(reply);
   if (message.length <= max) return message;
   const opt = (reply.additionals ?? []).filter((record) => record.type === 'OPT');
@@ -228,6 +243,7 @@ class RecordStore {
   constructor(
     private readonly zone: string,
     private readonly ttl: number,
+    private readonly withAdditionals: boolean,
   ) {}
 
   service(name: string, namespace = 'default', create = false): Map<string, Pod> {
@@ -321,7 +337,8 @@ class RecordStore {
     const base = `${service}.${namespace}${suffix}`;
     const ttl = this.ttl;
     if (labels.length === 2) {
-      const answers = type === 'A' || type === 'AAAA' ? pods.flatMap((pod) => this.addressRecords(name, pod, type)) : [];
+      const answers =
+        type === 'A' || type === 'AAAA' ? pods.flatMap((pod) => this.addressRecords(name, pod, type)) : [];
       return { answers, additionals: [] };
     }
     if (labels.length === 3) {
@@ -343,7 +360,9 @@ class RecordStore {
         const target = `${hostLabel(pod)}.${base}`;
         const port = pod.ports.get(portName)?.port ?? 0;
         answers.push({ type: 'SRV', name, ttl, class: 'IN', data: { priority: 0, weight, port, target } });
-        additionals.push(...this.addressRecords(target, pod, 'A'), ...this.addressRecords(target, pod, 'AAAA'));
+        if (this.withAdditionals) {
+          additionals.push(...this.addressRecords(target, pod, 'A'), ...this.addressRecords(target, pod, 'AAAA'));
+        }
       }
       return { answers, additionals };
     }
@@ -357,7 +376,8 @@ class RecordStore {
         const ip = pod.ips.find((address) => reverseName(address) === name);
         if (ip === undefined) continue;
         const target = `${pod.name}.${key}.svc.${this.zone}`;
-        const answers: Answer[] = type === 'PTR' ? [{ type: 'PTR', name, ttl: this.ttl, class: 'IN', data: target }] : [];
+        const answers: Answer[] =
+          type === 'PTR' ? [{ type: 'PTR', name, ttl: this.ttl, class: 'IN', data: target }] : [];
         return { answers, additionals: [] };
       }
     }

@@ -1,5 +1,5 @@
 import { checkPortName, checkProtocol, clusterDomainOf, podNamespace, serviceName } from '../k8s/index.js';
-import { type DnsClient, DnsClient as Client, checkInteger, checkName } from '../wire/client.js';
+import { DnsClient as Client, checkInteger, checkName, type DnsClient } from '../wire/client.js';
 import { describe } from '../wire/nameserver.js';
 
 /** Options shared by `resolvePeers` and `watchPeers`: what to look up and how. */

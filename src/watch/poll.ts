@@ -53,7 +53,10 @@ export class Poller {
     const candidates = searchCandidates(this.query.name, this.query.client.search, this.query.client.ndots);
     let outcome: PollOutcome | undefined;
     for (const candidate of candidates) {
-      outcome = this.query.srvPrefix === undefined ? await this.addressMode(run, candidate) : await this.srvMode(run, candidate);
+      outcome =
+        this.query.srvPrefix === undefined
+          ? await this.addressMode(run, candidate)
+          : await this.srvMode(run, candidate);
       if (outcome.kind === 'records') break;
     }
     if (outcome === undefined) throw new Error('no candidate names'); // searchCandidates never returns []
@@ -122,7 +125,13 @@ export class Poller {
     for (const result of found) {
       for (const record of result.answers as StringAnswer[]) {
         ttl = Math.min(ttl, record.ttl ?? 0);
-        const peer = makePeer(addressId(record.data, this.query.port), [record.data], record.ttl ?? 0, undefined, this.query.port);
+        const peer = makePeer(
+          addressId(record.data, this.query.port),
+          [record.data],
+          record.ttl ?? 0,
+          undefined,
+          this.query.port,
+        );
         peers.push(peer);
       }
     }
@@ -246,7 +255,13 @@ function addressesFromAdditional(srv: DnsResult): Map<string, Addresses> {
   return found;
 }
 
-function makePeer(id: string, addresses: string[], ttl: number, name: string | undefined, port: number | undefined): Peer {
+function makePeer(
+  id: string,
+  addresses: string[],
+  ttl: number,
+  name: string | undefined,
+  port: number | undefined,
+): Peer {
   const address = addresses[0] ?? '';
   const peer: Peer = { id, address, addresses, family: isIPv6(address) ? 6 : 4, ttl };
   if (name !== undefined) {

@@ -150,7 +150,12 @@ export class DnsClient {
     this.timeout = checkInteger('timeout', options.timeout ?? conf?.timeout ?? 2000, 1, 600_000);
     const confAttempts = conf?.attempts === undefined ? undefined : conf.attempts * this.servers.length;
     this.attempts = checkInteger('attempts', options.attempts ?? confAttempts ?? 3, 1, 100);
-    this.udpPayloadSize = checkInteger('udpPayloadSize', options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD_SIZE, 512, 65535);
+    this.udpPayloadSize = checkInteger(
+      'udpPayloadSize',
+      options.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD_SIZE,
+      512,
+      65535,
+    );
   }
 
   /** True once {@link close} was called. */
@@ -233,7 +238,12 @@ export class DnsClient {
   }
 
   // One attempt against one server: UDP, then TCP when the UDP answer was truncated.
-  private async ask(server: Nameserver, name: string, type: QueryType, signal: AbortSignal | undefined): Promise<DnsResult> {
+  private async ask(
+    server: Nameserver,
+    name: string,
+    type: QueryType,
+    signal: AbortSignal | undefined,
+  ): Promise<DnsResult> {
     const { verdict, id, query } = await this.udp.exchange({
       server,
       name,

@@ -22,13 +22,7 @@ export type DnsErrorCode =
   | 'EINVAL';
 
 // Worth asking again (possibly another server): the next answer may differ.
-const RETRYABLE: ReadonlySet<DnsErrorCode> = new Set([
-  'ESERVFAIL',
-  'EREFUSED',
-  'ETIMEOUT',
-  'EBADRESP',
-  'ECONNREFUSED',
-]);
+const RETRYABLE: ReadonlySet<DnsErrorCode> = new Set(['ESERVFAIL', 'EREFUSED', 'ETIMEOUT', 'EBADRESP', 'ECONNREFUSED']);
 
 export interface DnsErrorDetails {
   hostname?: string | undefined;

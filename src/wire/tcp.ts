@@ -40,7 +40,8 @@ export function exchangeTcp(
       if (error) reject(error);
       else if (verdict) resolve(verdict);
     };
-    const cancel = (reason: unknown) => finish(new DnsError('ECANCELLED', 'query cancelled', { ...details, cause: reason }));
+    const cancel = (reason: unknown) =>
+      finish(new DnsError('ECANCELLED', 'query cancelled', { ...details, cause: reason }));
     const onAbort = () => cancel(signal?.reason);
     inFlight.add(cancel);
     const timer = setTimeout(() => {

@@ -100,7 +100,11 @@ class UdpChannel {
     for (const entry of [...this.pending.values()]) {
       clearTimeout(entry.timer);
       entry.reject(
-        new DnsError(code, `UDP ${err.code ?? 'error'}`, { hostname: entry.name, server: this.server.label, cause: err }),
+        new DnsError(code, `UDP ${err.code ?? 'error'}`, {
+          hostname: entry.name,
+          server: this.server.label,
+          cause: err,
+        }),
       );
     }
     this.pending.clear();
@@ -117,7 +121,9 @@ class UdpChannel {
   cancelAll(reason: unknown): void {
     for (const entry of [...this.pending.values()]) {
       clearTimeout(entry.timer);
-      entry.reject(new DnsError('ECANCELLED', 'client closed', { hostname: entry.name, server: this.server.label, cause: reason }));
+      entry.reject(
+        new DnsError('ECANCELLED', 'client closed', { hostname: entry.name, server: this.server.label, cause: reason }),
+      );
     }
     this.pending.clear();
     this.close();
@@ -149,12 +155,20 @@ export class UdpTransport {
       const onAbort = () => {
         clearTimeout(entry.timer);
         channel.remove(id);
-        reject(new DnsError('ECANCELLED', 'query cancelled', { hostname: name, server: request.server.label, cause: signal?.reason }));
+        reject(
+          new DnsError('ECANCELLED', 'query cancelled', {
+            hostname: name,
+            server: request.server.label,
+            cause: signal?.reason,
+          }),
+        );
       };
-      const settle = <T>(fn: (value: T) => void) => (value: T) => {
-        signal?.removeEventListener('abort', onAbort);
-        fn(value);
-      };
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(value);
+        };
       const entry: Pending = {
         id,
         name,
@@ -166,8 +180,14 @@ export class UdpTransport {
           channel.remove(id);
           entry.reject(
             entry.malformed === undefined
-              ? new DnsError('ETIMEOUT', `no answer within ${timeout} ms`, { hostname: name, server: request.server.label })
-              : new DnsError('EBADRESP', `bad answer: ${entry.malformed}`, { hostname: name, server: request.server.label }),
+              ? new DnsError('ETIMEOUT', `no answer within ${timeout} ms`, {
+                  hostname: name,
+                  server: request.server.label,
+                })
+              : new DnsError('EBADRESP', `bad answer: ${entry.malformed}`, {
+                  hostname: name,
+                  server: request.server.label,
+                }),
           );
         }, timeout),
       };

@@ -5,7 +5,7 @@ import { resolvePeers } from '../../src/index.js';
 import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
 import { type BindServer, startBind } from '../support/bind.js';
-import { inCi, requireNamed, skipIntegration } from '../support/named-required.js';
+import { requireNamed, skipIntegration } from '../support/named-required.js';
 import { clusterZones, ipv4 } from '../support/zones.js';
 
 const FQDN = (service: string) => `${service}.default.svc.cluster.local`;
@@ -164,7 +164,14 @@ describe.skipIf(skipIntegration)('resolvePeers against BIND 9', () => {
   it('fails with ETIMEOUT within timeout × attempts when every nameserver is silent', async () => {
     const nameservers = [await silentServer(), await silentServer()];
     const started = Date.now();
-    const error = await resolvePeers({ name: FQDN('kafka-headless'), port: 'kafka', nameservers, search: [], timeout: 250, attempts: 4 }).then(
+    const error = await resolvePeers({
+      name: FQDN('kafka-headless'),
+      port: 'kafka',
+      nameservers,
+      search: [],
+      timeout: 250,
+      attempts: 4,
+    }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -191,4 +198,3 @@ describe.skipIf(skipIntegration)('resolvePeers against BIND 9', () => {
     expect(error).toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
-

@@ -113,7 +113,9 @@ ${zoneConfig.join('\n')}
 
   const start = async () => {
     log = '';
-    const proc = spawn(named, ['-g', '-n', '1', '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(named, ['-g', '-n', '1', '-c', join(dir, 'named.conf')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     proc.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();
     });

@@ -21,6 +21,7 @@ export const skipIntegration = named === undefined && !inCi;
 
 /** The named path, or a failure that says what is missing (used under CI). */
 export function requireNamed(): string {
-  if (named === undefined) throw new Error('BIND 9 `named` is not installed, and CI=true: integration tests cannot run');
+  if (named === undefined)
+    throw new Error('BIND 9 `named` is not installed, and CI=true: integration tests cannot run');
   return named;
 }

@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolvePeers } from '../../src/index.js';
+import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
+import { DnsClient } from '../../src/wire/client.js';
+
+describe('resolvePeers on the embedded cluster DNS', () => {
+  let dns: ClusterDns;
+  let base: { nameservers: string[]; search: string[]; ndots: number; timeout: number; attempts: number };
+  beforeEach(async () => {
+    dns = await createClusterDns();
+    base = {
+      nameservers: [dns.nameserver],
+      search: ['default.svc.cluster.local', 'svc.cluster.local'],
+      ndots: 5,
+      timeout: 300,
+      attempts: 1,
+    };
+    for (let i = 0; i < 3; i++) {
+      dns.addPod('kafka-headless', { name: `kafka-${i}`, ip: `10.0.0.${i + 1}`, ports: { kafka: 9092 } });
+    }
+  });
+  afterEach(async () => {
+    await dns.close();
+  });
+
+  it('finds peers by short name, by FQDN and by service + namespace', async () => {
+    const short = await resolvePeers({ ...base, name: 'kafka-headless', port: 'kafka' });
+    const fqdn = await resolvePeers({ ...base, name: 'kafka-headless.default.svc.cluster.local.', port: 'kafka' });
+    const parts = await resolvePeers({ ...base, service: 'kafka-headless', namespace: 'default', port: 'kafka' });
+    expect(short.map((peer) => peer.id)).toEqual(
+      [0, 1, 2].map((i) => `kafka-${i}.kafka-headless.default.svc.cluster.local:9092`),
+    );
+    expect(fqdn).toEqual(short);
+    expect(parts).toEqual(short);
+  });
+
+  it('uses A/AAAA mode for a numeric or missing port', async () => {
+    const withPort = await resolvePeers({ ...base, name: 'kafka-headless', port: 3306 });
+    expect(withPort.map((peer) => peer.id)).toEqual(['10.0.0.1:3306', '10.0.0.2:3306', '10.0.0.3:3306']);
+    const bare = await resolvePeers({ ...base, name: 'kafka-headless' });
+    expect(bare[0]).toEqual({ id: '10.0.0.1', address: '10.0.0.1', addresses: ['10.0.0.1'], family: 4, ttl: 5 });
+  });
+
+  it('fills names from PTR with names: true', async () => {
+    const peers = await resolvePeers({ ...base, name: 'kafka-headless', port: 3306, names: true });
+    expect(peers.map((peer) => [peer.name, peer.ordinal])).toEqual(
+      [0, 1, 2].map((i) => [`kafka-${i}.kafka-headless.default.svc.cluster.local`, i]),
+    );
+  });
+
+  it('gives [] for an authoritatively empty service and rejects on failure', async () => {
+    for (let i = 0; i < 3; i++) dns.removePod('kafka-headless', `kafka-${i}`);
+    expect(await resolvePeers({ ...base, name: 'kafka-headless', port: 'kafka' })).toEqual([]);
+    dns.setFailure('servfail');
+    await expect(resolvePeers({ ...base, name: 'kafka-headless', port: 'kafka' })).rejects.toMatchObject({
+      code: 'ESERVFAIL',
+    });
+  });
+
+  it('ends the search at a failure instead of trying the next suffix', async () => {
+    dns.setFailure('refused');
+    await expect(resolvePeers({ ...base, name: 'kafka-headless' })).rejects.toMatchObject({ code: 'EREFUSED' });
+    expect(dns.stats.byType.A).toBe(1);
+  });
+
+  it('looks target addresses up when the Additional section lacks them, with bounded concurrency', async () => {
+    const bare = await createClusterDns({ additionals: false });
+    for (let i = 0; i < 60; i++) bare.addPod('many', { name: `many-${i}`, ip: `10.8.0.${i + 1}`, ports: { p: 7 } });
+    try {
+      const peers = await resolvePeers({
+        ...base,
+        nameservers: [bare.nameserver],
+        name: 'many',
+        port: 'p',
+        family: 4,
+        concurrency: 4,
+      });
+      expect(peers).toHaveLength(60);
+      expect(peers.every((peer) => peer.address === `10.8.0.${(peer.ordinal ?? -1) + 1}`)).toBe(true);
+      // SRV and the service's own A set come truncated over UDP and again over TCP;
+      // then one A lookup per target.
+      expect(bare.stats.byType).toEqual({ SRV: 2, A: 2 + 60 });
+      const both = await resolvePeers({ ...base, nameservers: [bare.nameserver], name: 'many', port: 'p' });
+      expect(both).toHaveLength(60);
+      expect(bare.stats.byType).toEqual({ SRV: 4, A: 2 * (2 + 60), AAAA: 1 + 60 });
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('cancels through its signal', async () => {
+    dns.setFailure('silent');
+    const controller = new AbortController();
+    const pending = resolvePeers({ ...base, name: 'kafka-headless', signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ code: 'ECANCELLED' });
+  });
+
+  it('rejects bad options with a TypeError naming the option and value', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{}, /^name: /],
+      [{ name: '' }, /^name: must not be empty/],
+      [{ name: 'a'.repeat(64) }, /^name: /],
+      [{ name: 'x', service: 'y' }, /^name: give either/],
+      [{ name: 'x', port: 0 }, /^port: .*got 0/],
+      [{ name: 'x', port: 70000 }, /^port: .*70000/],
+      [{ name: 'x', port: 1.5 }, /^port: /],
+      [{ name: 'x', port: 'has space' }, /^port: /],
+      [{ name: 'x', family: 5 }, /^family: .*5/],
+      [{ name: 'x', protocol: '' }, /^protocol: /],
+      [{ name: 'x', timeout: -1 }, /^timeout: .*-1/],
+      [{ name: 'x', attempts: 0 }, /^attempts: /],
+      [{ name: 'x', ndots: 'five' }, /^ndots: .*"five"/],
+      [{ name: 'x', nameservers: ['bad host'] }, /^nameservers: /],
+      [{ name: 'x', names: 'yes' }, /^names: /],
+      [{ name: 'x', concurrency: 0 }, /^concurrency: /],
+      [{ name: 'x', client: {} }, /^client: /],
+      [{ service: 'Bad_Name' }, /^service: /],
+    ];
+    for (const [options, message] of cases) {
+      const call = resolvePeers({ nameservers: base.nameservers, ...options } as never);
+      await expect(call, JSON.stringify(options)).rejects.toThrow(TypeError);
+      await expect(resolvePeers({ nameservers: base.nameservers, ...options } as never)).rejects.toThrow(message);
+    }
+    const client = new DnsClient(base);
+    await expect(resolvePeers({ name: 'x', client, timeout: 5 })).rejects.toThrow(
+      /^timeout: cannot be given with client/,
+    );
+    client.close();
+  });
+});
