@@ -219,22 +219,50 @@ async function listen(requested: number): Promise<{ udp: UdpSocket; tcp: Server;
 // Drops the Additional section, then trailing answers, until the message fits; sets TC
 // when answers had to go (CoreDNS's way: a partial answer, TC=1).
 function fitToSize(reply: Packet, max: number): Buffer {
-  let message = encode(reply);
-  if (message.length <= max) return message;
-  const opt = (reply.additionals ?? []).filter((record) => record.type === 'OPT');
-  reply.additionals = opt;
-  message = encode(reply);
-  if (message.length <= max) return message;
-  const answers = reply.answers ?? [];
-  let low = 0;
-  let high = answers.length;
-  // The longest prefix of answers that fits, by bisection.
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (encode({ ...reply, answers: answers.slice(0, mid) }).length <= max) low = mid;
-    else high = mid - 1;
-  }
-  return encode({ ...reply, flags: (reply.flags ?? 0) | (1 << 9), answers: answers.slice(0, low) });
+  const answers = (reply.answers ?? []).map((record) => encodeRecord(record, reply));
+  const authorities = (reply.authorities ?? []).map((record) => encodeRecord(record, reply));
+  const additionals = reply.additionals ?? [];
+  const opt = additionals.filter((record) => record.type === 'OPT').map((record) => encodeRecord(record, reply));
+  const extra = additionals.filter((record) => record.type !== 'OPT').map((record) => encodeRecord(record, reply));
+  const head = encode({ ...reply, answers: [], authorities: [], additionals: [] });
+  const size = (records: Buffer[]) => records.reduce((sum, record) => sum + record.length, 0);
+  const fixed = head.length + size(authorities) + size(opt);
+  if (fixed + size(answers) + size(extra) <= max)
+    return assemble(head, answers, authorities, [...extra, ...opt], false);
+  if (fixed + size(answers) <= max) return assemble(head, answers, authorities, opt, false);
+  let room = max - fixed;
+  let fit = 0;
+  while (fit < answers.length && (answers[fit]?.length ?? 0) <= room) room -= answers[fit++]?.length ?? 0;
+  return assemble(head, answers.slice(0, fit), authorities, opt, true);
+}
+
+const POINTER_TO_QUESTION = Buffer.from([0xc0, 0x0c]);
+
+// dns-packet does not compress names. Real servers do, and without it 800 SRV records
+// would not fit in 64 KB: an owner name equal to the question's becomes a pointer to it.
+function encodeRecord(record: Answer, reply: Packet): Buffer {
+  const alone = encode({ type: 'response', answers: [record] }).subarray(12);
+  const question = reply.questions?.[0];
+  if (record.type === 'OPT' || question === undefined) return alone;
+  const owner = canonicalName(record.name);
+  if (owner !== canonicalName(question.name)) return alone;
+  const nameLength = owner === '' ? 1 : Buffer.byteLength(owner) + 2;
+  return Buffer.concat([POINTER_TO_QUESTION, alone.subarray(nameLength)]);
+}
+
+function assemble(
+  head: Buffer,
+  answers: Buffer[],
+  authorities: Buffer[],
+  additionals: Buffer[],
+  truncated: boolean,
+): Buffer {
+  const message = Buffer.concat([head, ...answers, ...authorities, ...additionals]);
+  if (truncated) message.writeUInt16BE(message.readUInt16BE(2) | (1 << 9), 2);
+  message.writeUInt16BE(answers.length, 6);
+  message.writeUInt16BE(authorities.length, 8);
+  message.writeUInt16BE(additionals.length, 10);
+  return message;
 }
 
 class RecordStore {

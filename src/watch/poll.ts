@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isIPv6 } from 'node:net';
 import type { SrvAnswer, StringAnswer } from 'dns-packet';
 import { ordinalOf, reverseName, searchCandidates } from '../k8s/index.js';
@@ -13,8 +14,8 @@ export type PollOutcome =
       peers: Peer[];
       /** Smallest TTL seen, seconds. */
       ttl: number;
-      /** Any answer of this poll came with TC=1 and was asked again over TCP. */
-      truncated: boolean;
+      /** Answers of this poll that came with TC=1 and were asked again over TCP. */
+      truncations: number;
       /** Queries this poll sent. */
       queries: number;
     }
@@ -23,7 +24,7 @@ export type PollOutcome =
       /** NXDOMAIN (no ready pods) or NODATA. */
       reason: 'nxdomain' | 'nodata';
       ttl: number;
-      truncated: boolean;
+      truncations: number;
       queries: number;
     };
 
@@ -49,6 +50,20 @@ export class Poller {
 
   /** One poll. Rejects with a DnsError when any needed answer failed: never a partial set. */
   async poll(signal?: AbortSignal): Promise<PollOutcome> {
+    // One listener on the caller's signal per poll, however many lookups run under it.
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    const onAbort = () => controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.pollUnder(controller.signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async pollUnder(signal: AbortSignal): Promise<PollOutcome> {
     const run = new PollRun(this.query, signal);
     const candidates = searchCandidates(this.query.name, this.query.client.search, this.query.client.ndots);
     let outcome: PollOutcome | undefined;
@@ -173,7 +188,7 @@ export class Poller {
 /** The state of one poll: its signal, its counters. */
 class PollRun {
   queries = 0;
-  truncated = false;
+  truncations = 0;
 
   constructor(
     private readonly query: PeerQuery,
@@ -183,7 +198,7 @@ class PollRun {
   async ask(name: string, type: QueryType): Promise<DnsResult> {
     this.queries++;
     const result = await this.query.client.query(name, type, { signal: this.signal });
-    if (result.truncated) this.truncated = true;
+    if (result.truncated) this.truncations++;
     return result;
   }
 
@@ -218,7 +233,7 @@ class PollRun {
 
   empty(result: DnsResult): PollOutcome {
     const reason = result.status === 'nxdomain' ? 'nxdomain' : 'nodata';
-    return { kind: 'empty', reason, ttl: result.ttl, truncated: this.truncated, queries: this.queries };
+    return { kind: 'empty', reason, ttl: result.ttl, truncations: this.truncations, queries: this.queries };
   }
 
   records(peers: Peer[], ttl: number): PollOutcome {
@@ -226,7 +241,7 @@ class PollRun {
       kind: 'records',
       peers: peers.sort(byId),
       ttl: Number.isFinite(ttl) ? ttl : 0,
-      truncated: this.truncated,
+      truncations: this.truncations,
       queries: this.queries,
     };
   }

@@ -1,4 +1,5 @@
 import type { Answer, DecodedPacket, SrvAnswer, StringAnswer } from 'dns-packet';
+import { type QueryMessage, queryChannel } from './diagnostics.js';
 import { DnsError } from './errors.js';
 import {
   answersFor,
@@ -170,9 +171,24 @@ export class DnsClient {
    */
   async query(name: string, type: QueryType, options: QueryOptions = {}): Promise<DnsResult> {
     const hostname = checkName(name);
-    const signal = options.signal;
-    let lastError: DnsError | undefined;
     this.stats.queries++;
+    if (!queryChannel.hasSubscribers) return this.attempt(hostname, type, options.signal);
+    const started = performance.now();
+    const report = (message: Omit<QueryMessage, 'name' | 'type' | 'durationMs'>) =>
+      queryChannel.publish({ name: hostname, type, durationMs: performance.now() - started, ...message });
+    try {
+      const result = await this.attempt(hostname, type, options.signal);
+      report({ server: result.server, status: result.status, error: undefined, tcp: result.tcp });
+      return result;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      report({ server: err instanceof DnsError ? err.server : undefined, status: undefined, error, tcp: false });
+      throw err;
+    }
+  }
+
+  private async attempt(hostname: string, type: QueryType, signal: AbortSignal | undefined): Promise<DnsResult> {
+    let lastError: DnsError | undefined;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       this.throwIfCancelled(hostname, signal);
       const index = (this.preferred + attempt) % this.servers.length;

@@ -1,0 +1,516 @@
+import { channel } from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
+import { EventEmitter } from 'eventemitter3';
+import pRetry from 'p-retry';
+import { checkInteger } from '../wire/client.js';
+import { DnsError, type DnsErrorCode } from '../wire/errors.js';
+import { describe } from '../wire/nameserver.js';
+import { diffPeers } from './diff.js';
+import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
+import { byId, type Peer } from './peer.js';
+import { Poller, type PollOutcome } from './poll.js';
+import { nextPollDelay, nominalBackoff, type ScheduleOptions } from './schedule.js';
+import { isSelf, type SelfIdentity, selfIdentity } from './self.js';
+
+/** Options of {@link watchPeers}: what to look up (as for `resolvePeers`) and how often. */
+export interface WatchPeersOptions extends PeerQueryOptions {
+  /** Poll period in ms when TTLs are not followed. @default 5000 */
+  interval?: number;
+  /** Follow the answer's smallest TTL, clamped to [minInterval, maxInterval]. @default true */
+  respectTtl?: boolean;
+  /** Shortest time between polls, and the first failure backoff, in ms. @default 1000 */
+  minInterval?: number;
+  /** Longest time between polls, and the failure backoff cap, in ms. @default 30000 */
+  maxInterval?: number;
+  /** Spread of each delay, ±fraction (0..1), so that watchers do not poll in lockstep. @default 0.1 */
+  jitter?: number;
+  /** Consecutive empty answers (NXDOMAIN/NODATA) needed before every peer leaves. @default 2 */
+  confirmEmpty?: number;
+  /** Ms a peer must stay absent from answers before `peer-left` (hold-down against flapping). @default 0 */
+  leaveAfter?: number;
+  /** Leave this pod (own host name or interface address) out of the set. @default false */
+  excludeSelf?: boolean;
+}
+
+/** Why a peer left. `absent`: no longer in the answers. `empty`: the service has no ready pods. */
+export type LeaveReason = 'absent' | 'empty';
+
+/** Everything one poll changed. */
+export interface PeerChange {
+  joined: Peer[];
+  left: Peer[];
+  updated: { peer: Peer; previous: Peer }[];
+  /** The whole set after the change, sorted by id. */
+  peers: Peer[];
+}
+
+/** The events of a {@link PeerWatcher}. */
+export interface PeerWatcherEvents {
+  'peer-joined': (peer: Peer) => void;
+  'peer-left': (peer: Peer, reason: LeaveReason) => void;
+  'peer-updated': (peer: Peer, previous: Peer) => void;
+  changed: (change: PeerChange) => void;
+  error: (error: DnsError) => void;
+}
+
+/** Counters of a watcher. */
+export interface WatcherStats {
+  polls: number;
+  successes: number;
+  failures: number;
+  /** Failed polls by DnsError code. */
+  failuresByCode: Partial<Record<DnsErrorCode, number>>;
+  /** Answers that came truncated over UDP. */
+  truncations: number;
+  /** Questions asked again over TCP. */
+  tcpFallbacks: number;
+  /** Queries sent by polls. */
+  queries: number;
+  /** `Date.now()` of the last successful poll. */
+  lastSuccessAt: number | undefined;
+  consecutiveFailures: number;
+  /** Ms until the next poll as last scheduled (nominal, before p-retry's randomisation when backing off). */
+  currentInterval: number;
+}
+
+/**
+ * `headless-peers:poll`: one message per finished poll, with `name`, `outcome`
+ * (`records`/`empty`/`failure`), `peers` (count), `queries`, `error` and `durationMs`.
+ */
+export const pollChannel = channel('headless-peers:poll');
+
+const debug = debuglog('headless-peers');
+
+interface Settings extends ScheduleOptions {
+  confirmEmpty: number;
+  leaveAfter: number;
+  self: SelfIdentity | undefined;
+}
+
+/**
+ * Keeps the membership of a headless service current. Made by {@link watchPeers}.
+ */
+export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
+  readonly stats: WatcherStats = {
+    polls: 0,
+    successes: 0,
+    failures: 0,
+    failuresByCode: {},
+    truncations: 0,
+    tcpFallbacks: 0,
+    queries: 0,
+    lastSuccessAt: undefined,
+    consecutiveFailures: 0,
+    currentInterval: 0,
+  };
+
+  private readonly query: PeerQuery;
+  private readonly poller: Poller;
+  private readonly settings: Settings;
+  private readonly members = new Map<string, Peer>();
+  private readonly absentSince = new Map<string, number>();
+  private readonly closer = new AbortController();
+  private readonly iterators = new Set<ChangeQueue>();
+  private readonly readyState: {
+    promise: Promise<Peer[]>;
+    resolve: (peers: Peer[]) => void;
+    reject: (err: Error) => void;
+  };
+  private readonly userSignal: AbortSignal | undefined;
+  private emptyStreak = 0;
+  private lastTtl = 0;
+  private succeeded = false;
+  private timer: NodeJS.Timeout | undefined;
+  private cycle: AbortController | undefined;
+  // Each cycle and refresh takes a generation; a stale one's completion schedules nothing.
+  private generation = 0;
+  private inFlight: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: WatchPeersOptions) {
+    super();
+    const minInterval = checkInteger('minInterval', options.minInterval ?? 1000, 0, 2_147_483_647);
+    const maxInterval = checkInteger('maxInterval', options.maxInterval ?? 30_000, 1, 2_147_483_647);
+    if (minInterval > maxInterval) {
+      throw new TypeError(`minInterval: ${minInterval} is above maxInterval ${maxInterval}`);
+    }
+    const jitter = options.jitter ?? 0.1;
+    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+      throw new TypeError(`jitter: expected a fraction in 0..1, got ${describe(jitter)}`);
+    }
+    for (const key of ['respectTtl', 'excludeSelf'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+        throw new TypeError(`${key}: expected a boolean, got ${describe(options[key])}`);
+      }
+    }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
+    }
+    this.settings = {
+      interval: checkInteger('interval', options.interval ?? 5000, 1, 2_147_483_647),
+      respectTtl: options.respectTtl ?? true,
+      minInterval,
+      maxInterval,
+      jitter,
+      confirmEmpty: checkInteger('confirmEmpty', options.confirmEmpty ?? 2, 1, 1000),
+      leaveAfter: checkInteger('leaveAfter', options.leaveAfter ?? 0, 0, 2_147_483_647),
+      self: options.excludeSelf ? selfIdentity() : undefined,
+    };
+    this.query = toPeerQuery(options);
+    this.poller = new Poller(this.query);
+    let resolve: (peers: Peer[]) => void = () => {};
+    let reject: (err: Error) => void = () => {};
+    const promise = new Promise<Peer[]>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A watcher nobody awaits ready() on must not cause an unhandled rejection at close.
+    promise.catch(() => {});
+    this.readyState = { promise, resolve, reject };
+    this.userSignal = options.signal;
+    if (options.signal?.aborted) {
+      queueMicrotask(() => void this.close());
+    } else {
+      options.signal?.addEventListener('abort', this.onAbort, { once: true });
+      // Polls start on the next tick: no event can fire before handlers are attached.
+      queueMicrotask(() => this.startCycle());
+    }
+  }
+
+  /** Aborts when the watcher closes: hand it to work that should stop with it. */
+  get signal(): AbortSignal {
+    return this.closer.signal;
+  }
+
+  /**
+   * Resolves with the peers of the first successful poll, after each was announced by
+   * `peer-joined`. Rejects only when the watcher closes first.
+   */
+  ready(): Promise<Peer[]> {
+    return this.readyState.promise;
+  }
+
+  /** The current peers, sorted by id. */
+  peers(): Peer[] {
+    return [...this.members.values()].sort(byId);
+  }
+
+  /**
+   * Polls now (after a poll in flight, if any) and resolves with the peers; rejects with
+   * the poll's DnsError, which is also emitted as `error`.
+   */
+  async refresh(): Promise<Peer[]> {
+    if (this.closer.signal.aborted) throw new DnsError('ECANCELLED', 'watcher closed', { hostname: this.query.name });
+    this.stopCycle();
+    const generation = this.generation;
+    await this.inFlight?.catch(() => {});
+    try {
+      await this.pollOnce();
+    } catch (err) {
+      const error = this.failed(err);
+      if (generation === this.generation && !this.closer.signal.aborted) this.scheduleCycle(this.settings.minInterval);
+      throw error;
+    }
+    if (generation === this.generation) this.scheduleNext();
+    return this.peers();
+  }
+
+  /** Stops polling, cancels a poll in flight, ends iterators; rejects a pending `ready()`. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Yields each `changed` object from now until the watcher closes. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<PeerChange> {
+    const queue = new ChangeQueue(() => this.iterators.delete(queue));
+    if (this.closer.signal.aborted) queue.end();
+    else this.iterators.add(queue);
+    return queue;
+  }
+
+  private readonly onAbort = () => {
+    void this.close();
+  };
+
+  private async shutdown(): Promise<void> {
+    this.userSignal?.removeEventListener('abort', this.onAbort);
+    this.closer.abort(new DnsError('ECANCELLED', 'watcher closed', { hostname: this.query.name }));
+    this.stopCycle();
+    await this.inFlight?.catch(() => {});
+    if (this.query.ownsClient) this.query.client.close();
+    if (!this.succeeded)
+      this.readyState.reject(
+        new DnsError('ECANCELLED', 'watcher closed before its first successful poll', { hostname: this.query.name }),
+      );
+    for (const queue of this.iterators) queue.end();
+    this.iterators.clear();
+  }
+
+  private stopCycle(): void {
+    this.generation++;
+    this.cycle?.abort();
+    this.cycle = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  // One cycle: poll until a poll succeeds, backing off exponentially with jitter between
+  // failures (p-retry), capped at maxInterval; then wait for the next poll's time.
+  private startCycle(): void {
+    if (this.closer.signal.aborted) return;
+    const generation = ++this.generation;
+    const cycle = new AbortController();
+    this.cycle = cycle;
+    pRetry(() => this.pollOnce(), {
+      retries: Number.POSITIVE_INFINITY,
+      factor: 2,
+      minTimeout: Math.max(1, this.settings.minInterval),
+      maxTimeout: this.settings.maxInterval,
+      randomize: true,
+      unref: true,
+      signal: cycle.signal,
+      onFailedAttempt: ({ error }) => {
+        // p-retry reports its own abort (refresh or close stopped this cycle) as a failed attempt.
+        if (cycle.signal.aborted) return;
+        this.failed(error);
+        this.stats.currentInterval = nominalBackoff(this.stats.consecutiveFailures, this.settings);
+      },
+      shouldRetry: () => !this.closer.signal.aborted && !cycle.signal.aborted,
+    }).then(
+      () => {
+        if (generation === this.generation) this.scheduleNext();
+      },
+      () => {
+        // Only a cancelled cycle, or a programming error p-retry will not retry, ends here.
+        if (generation === this.generation && !this.closer.signal.aborted)
+          this.scheduleCycle(this.settings.maxInterval);
+      },
+    );
+  }
+
+  private scheduleNext(): void {
+    const ttl = this.lastTtl;
+    this.scheduleCycle(nextPollDelay(ttl, this.settings, Math.random()));
+  }
+
+  private scheduleCycle(delay: number): void {
+    if (this.closer.signal.aborted) return;
+    clearTimeout(this.timer);
+    this.stats.currentInterval = delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.startCycle();
+    }, delay);
+    // Idle time between polls never keeps the process alive.
+    this.timer.unref();
+  }
+
+  private async pollOnce(): Promise<void> {
+    const started = performance.now();
+    this.stats.polls++;
+    const run = this.poller.poll(this.closer.signal).then((outcome) => {
+      this.apply(outcome);
+      this.report(started, outcome, undefined);
+    });
+    this.inFlight = run;
+    try {
+      await run;
+    } catch (err) {
+      this.report(started, undefined, err);
+      throw err;
+    } finally {
+      if (this.inFlight === run) this.inFlight = undefined;
+    }
+  }
+
+  private failed(err: unknown): DnsError {
+    const error =
+      err instanceof DnsError
+        ? err
+        : new DnsError('EBADRESP', 'poll failed', { hostname: this.query.name, cause: err });
+    if (this.closer.signal.aborted && error.code === 'ECANCELLED') return error;
+    this.stats.failures++;
+    this.stats.consecutiveFailures++;
+    this.stats.failuresByCode[error.code] = (this.stats.failuresByCode[error.code] ?? 0) + 1;
+    debug('poll of %s failed (%d in a row): %s', this.query.name, this.stats.consecutiveFailures, error.message);
+    // Membership stays as it was: a failure is never an empty set.
+    this.emit('error', error);
+    return error;
+  }
+
+  private report(started: number, outcome: PollOutcome | undefined, err: unknown): void {
+    if (!pollChannel.hasSubscribers) return;
+    pollChannel.publish({
+      name: this.query.name,
+      outcome: outcome === undefined ? 'failure' : outcome.kind,
+      peers: this.members.size,
+      queries: outcome?.queries,
+      error: err,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  private apply(outcome: PollOutcome): void {
+    if (this.closer.signal.aborted) return;
+    const now = Date.now();
+    this.stats.successes++;
+    this.stats.consecutiveFailures = 0;
+    this.stats.lastSuccessAt = now;
+    this.stats.queries += outcome.queries;
+    this.stats.truncations += outcome.truncations;
+    this.stats.tcpFallbacks += outcome.truncations;
+    this.lastTtl = outcome.ttl;
+    const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
+    if (outcome.kind === 'empty') {
+      this.emptyStreak++;
+      debug(
+        '%s is empty (%s), %d of %d',
+        this.query.name,
+        outcome.reason,
+        this.emptyStreak,
+        this.settings.confirmEmpty,
+      );
+      if (this.emptyStreak >= this.settings.confirmEmpty) {
+        for (const peer of this.members.values()) change.left.push(peer);
+        this.members.clear();
+        this.absentSince.clear();
+      }
+      this.announce(change, 'empty');
+      return;
+    }
+    this.emptyStreak = 0;
+    const { self } = this.settings;
+    const polled = self === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, self));
+    const diff = diffPeers(this.members, polled);
+    for (const peer of diff.joined) {
+      this.members.set(peer.id, peer);
+      change.joined.push(peer);
+    }
+    for (const update of diff.updated) {
+      this.members.set(update.peer.id, update.peer);
+      this.absentSince.delete(update.peer.id);
+      change.updated.push(update);
+    }
+    for (const peer of diff.same) {
+      this.members.set(peer.id, peer);
+      this.absentSince.delete(peer.id);
+    }
+    for (const peer of diff.missing) {
+      const since = this.absentSince.get(peer.id) ?? now;
+      if (now - since >= this.settings.leaveAfter) {
+        this.members.delete(peer.id);
+        this.absentSince.delete(peer.id);
+        change.left.push(peer);
+      } else {
+        this.absentSince.set(peer.id, since);
+      }
+    }
+    this.announce(change, 'absent');
+  }
+
+  private deliver(emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      rethrowLater(error);
+    }
+  }
+
+  private announce(change: PeerChange, reason: LeaveReason): void {
+    const first = !this.succeeded;
+    this.succeeded = true;
+    const changed = change.joined.length + change.left.length + change.updated.length > 0;
+    if (changed) {
+      change.peers = this.peers();
+      debug(
+        '%s: %d joined, %d updated, %d left (%s), %d peers',
+        this.query.name,
+        change.joined.length,
+        change.updated.length,
+        change.left.length,
+        reason,
+        change.peers.length,
+      );
+      for (const peer of change.joined) this.deliver(() => this.emit('peer-joined', peer));
+      for (const { peer, previous } of change.updated) this.deliver(() => this.emit('peer-updated', peer, previous));
+      for (const peer of change.left) this.deliver(() => this.emit('peer-left', peer, reason));
+      this.deliver(() => this.emit('changed', change));
+      for (const queue of this.iterators) queue.push(change);
+    }
+    if (first) this.readyState.resolve(this.peers());
+  }
+}
+
+/**
+ * A throwing listener must not leave the membership half-applied or be mistaken for a
+ * failed poll: the error is rethrown on its own, as an uncaught exception, after the
+ * watcher's state is consistent.
+ */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
+/** The async iterator's buffer: changes wait here until the consumer asks. */
+class ChangeQueue implements AsyncIterableIterator<PeerChange> {
+  private readonly buffered: PeerChange[] = [];
+  private waiting: ((result: IteratorResult<PeerChange>) => void) | undefined;
+  private done = false;
+
+  constructor(private readonly onReturn: () => void) {}
+
+  push(change: PeerChange): void {
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: change, done: false });
+    } else {
+      this.buffered.push(change);
+    }
+  }
+
+  end(): void {
+    this.done = true;
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = undefined;
+  }
+
+  next(): Promise<IteratorResult<PeerChange>> {
+    const change = this.buffered.shift();
+    if (change !== undefined) return Promise.resolve({ value: change, done: false });
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<PeerChange>> {
+    this.end();
+    this.buffered.length = 0;
+    this.onReturn();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<PeerChange> {
+    return this;
+  }
+}
+
+/**
+ * Watches a headless service and keeps its membership current.
+ *
+ * @example
+ * const watcher = watchPeers({ name: 'kafka-headless', port: 'kafka' });
+ * watcher.on('peer-joined', (peer) => connect(peer));
+ * watcher.on('peer-left', (peer, reason) => disconnect(peer));
+ * await watcher.ready();
+ */
+export function watchPeers(options: WatchPeersOptions): PeerWatcher {
+  return new PeerWatcher(options);
+}

@@ -1,0 +1,351 @@
+import { hostname } from 'node:os';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
+import { type PeerChange, type PeerWatcher, type WatchPeersOptions, watchPeers } from '../../src/watch/watcher.js';
+import { DnsError } from '../../src/wire/errors.js';
+import { finished, polled, record, until } from './helpers.js';
+
+const SVC = 'kafka-headless.default.svc.cluster.local';
+const id = (i: number) => `kafka-${i}.${SVC}:9092`;
+
+describe('watchPeers', () => {
+  let dns: ClusterDns;
+  const watchers: PeerWatcher[] = [];
+  let base: WatchPeersOptions;
+
+  function watch(options: Partial<WatchPeersOptions> = {}): PeerWatcher {
+    const watcher = watchPeers({ ...base, ...options });
+    watchers.push(watcher);
+    return watcher;
+  }
+
+  function addKafka(i: number, ip = `10.0.0.${i + 1}`): void {
+    dns.addPod('kafka-headless', { name: `kafka-${i}`, ip, ports: { kafka: 9092 } });
+  }
+
+  beforeEach(async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    dns = await createClusterDns({ ttl: 5 });
+    for (let i = 0; i < 3; i++) addKafka(i);
+    base = {
+      name: `${SVC}.`,
+      port: 'kafka',
+      nameservers: [dns.nameserver],
+      search: [],
+      timeout: 500,
+      attempts: 1,
+      jitter: 0,
+      family: 4,
+    };
+  });
+
+  afterEach(async () => {
+    await Promise.all(watchers.splice(0).map((watcher) => watcher.close()));
+    await dns.close();
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  it('announces every member with peer-joined, then changed, then resolves ready()', async () => {
+    const watcher = watch();
+    const events = record(watcher);
+    expect(events).toEqual([]);
+    expect(watcher.stats.polls).toBe(0);
+    const order: string[] = [];
+    watcher.on('changed', () => order.push('changed'));
+    const ready = watcher.ready().then((peers) => {
+      order.push('ready');
+      return peers;
+    });
+    const peers = await ready;
+    expect(peers.map((peer) => peer.id)).toEqual([0, 1, 2].map(id));
+    expect(events).toEqual([...[0, 1, 2].map((i) => `joined ${id(i)}`), 'changed 3']);
+    expect(order).toEqual(['changed', 'ready']);
+    expect(watcher.peers()).toEqual(peers);
+    expect(await watcher.ready()).toEqual(peers);
+  });
+
+  it('polls again after the TTL (5 s), and after minInterval/maxInterval when the TTL is out of bounds', async () => {
+    const watcher = watch();
+    await polled(watcher, 1);
+    expect(watcher.stats.currentInterval).toBe(5000);
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(watcher.stats.polls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await polled(watcher, 2);
+
+    const zeroTtl = await createClusterDns({ ttl: 0 });
+    const longTtl = await createClusterDns({ ttl: 3600 });
+    try {
+      zeroTtl.addPod('a', { ip: '10.1.0.1' });
+      longTtl.addPod('a', { ip: '10.1.0.1' });
+      const fast = watch({ name: 'a.default.svc.cluster.local.', port: undefined, nameservers: [zeroTtl.nameserver] });
+      const slow = watch({
+        name: 'a.default.svc.cluster.local.',
+        port: undefined,
+        nameservers: [longTtl.nameserver],
+        maxInterval: 20_000,
+      });
+      const fixed = watch({ respectTtl: false, interval: 2500 });
+      await Promise.all([polled(fast, 1), polled(slow, 1), polled(fixed, 1)]);
+      expect([fast.stats.currentInterval, slow.stats.currentInterval, fixed.stats.currentInterval]).toEqual([
+        1000, 20_000, 2500,
+      ]);
+    } finally {
+      await Promise.all(watchers.splice(1).map((w) => w.close()));
+      await zeroTtl.close();
+      await longTtl.close();
+    }
+  });
+
+  it('sees joins, leaves and updates as pods change; a restarted pod with a new IP is an update', async () => {
+    const watcher = watch({ respectTtl: false, interval: 1000 });
+    await watcher.ready();
+    const events = record(watcher);
+    addKafka(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 2);
+    // Four pods: CoreDNS's weight drops from 33 to 25 for every one, an update each.
+    expect(events).toEqual([
+      `joined ${id(3)}`,
+      ...[0, 1, 2].map((i) => `updated ${id(i)} 10.0.0.${i + 1}->10.0.0.${i + 1}`),
+      'changed 4',
+    ]);
+    events.length = 0;
+    addKafka(0, '10.0.9.9');
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 3);
+    expect(events).toEqual([`updated ${id(0)} 10.0.0.1->10.0.9.9`, 'changed 4']);
+    events.length = 0;
+    dns.removePod('kafka-headless', 'kafka-3');
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 4);
+    expect(events.filter((e) => e.startsWith('left'))).toEqual([`left ${id(3)} absent`]);
+    expect(watcher.peers().map((peer) => peer.id)).toEqual([0, 1, 2].map(id));
+  });
+
+  it('A/AAAA mode: the address is the identity', async () => {
+    const watcher = watch({ port: 5432 });
+    await watcher.ready();
+    expect(watcher.peers().map((peer) => peer.id)).toEqual(['10.0.0.1:5432', '10.0.0.2:5432', '10.0.0.3:5432']);
+  });
+
+  it('empties only after confirmEmpty agreeing polls, with reason empty', async () => {
+    const watcher = watch({ respectTtl: false, interval: 1000, confirmEmpty: 3 });
+    await watcher.ready();
+    const events = record(watcher);
+    for (let i = 0; i < 3; i++) dns.setReady('kafka-headless', `kafka-${i}`, false);
+    for (let poll = 2; poll <= 3; poll++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      await polled(watcher, poll);
+    }
+    expect(events).toEqual([]);
+    expect(watcher.peers()).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 4);
+    expect(events).toEqual([...[0, 1, 2].map((i) => `left ${id(i)} empty`), 'changed 0']);
+  });
+
+  it('a service that comes back before confirmEmpty is reached changes nothing', async () => {
+    const watcher = watch({ respectTtl: false, interval: 1000, confirmEmpty: 2 });
+    await watcher.ready();
+    const events = record(watcher);
+    for (let i = 0; i < 3; i++) dns.setReady('kafka-headless', `kafka-${i}`, false);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 2);
+    for (let i = 0; i < 3; i++) dns.setReady('kafka-headless', `kafka-${i}`, true);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 3);
+    expect(events).toEqual([]);
+  });
+
+  it('holds a missing peer for leaveAfter before peer-left, and forgives a quick return', async () => {
+    // A/AAAA mode: in SRV mode CoreDNS's weights would change with the pod count.
+    const watcher = watch({ respectTtl: false, interval: 1000, leaveAfter: 2500, port: 9092 });
+    await watcher.ready();
+    const events = record(watcher);
+    dns.setReady('kafka-headless', 'kafka-1', false);
+    for (let poll = 2; poll <= 3; poll++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      await polled(watcher, poll);
+    }
+    dns.setReady('kafka-headless', 'kafka-1', true); // back within the hold-down
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 4);
+    expect(events).toEqual([]);
+    dns.setReady('kafka-headless', 'kafka-1', false);
+    // Absent at polls 5, 6 and 7 (0, 1 and 2 s): still held. At poll 8 (3 s ≥ 2.5 s) it leaves.
+    for (let poll = 5; poll <= 8; poll++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      await polled(watcher, poll);
+      if (poll < 8) expect(events).toEqual([]);
+    }
+    expect(events).toEqual(['left 10.0.0.2:9092 absent', 'changed 2']);
+  });
+
+  it('keeps membership through failures, emits error each time, backs off to the cap, and recovers silently', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0); // p-retry's randomisation multiplies by 1 + random
+    const watcher = watch({ respectTtl: false, interval: 5000, minInterval: 1000, maxInterval: 8000 });
+    await watcher.ready();
+    const events = record(watcher);
+    dns.setFailure('servfail');
+    await vi.advanceTimersByTimeAsync(5000);
+    await polled(watcher, 2);
+    const gaps = [1000, 2000, 4000, 8000, 8000, 8000];
+    for (const [n, gap] of gaps.entries()) {
+      await vi.advanceTimersByTimeAsync(gap - 1);
+      expect(finished(watcher)).toBe(2 + n);
+      await vi.advanceTimersByTimeAsync(1);
+      await polled(watcher, 3 + n);
+      expect(watcher.stats.currentInterval).toBeLessThanOrEqual(8000);
+    }
+    expect(events).toEqual(Array(7).fill('error ESERVFAIL'));
+    expect(watcher.peers()).toHaveLength(3);
+    expect(watcher.stats).toMatchObject({ consecutiveFailures: 7, failures: 7, failuresByCode: { ESERVFAIL: 7 } });
+    dns.setFailure(null);
+    await vi.advanceTimersByTimeAsync(8000);
+    await polled(watcher, 9);
+    expect(events).toHaveLength(7);
+    expect(watcher.stats).toMatchObject({ consecutiveFailures: 0, currentInterval: 5000 });
+    await vi.advanceTimersByTimeAsync(5000);
+    await polled(watcher, 10);
+    expect(watcher.stats.failures).toBe(7);
+  });
+
+  it('a silent server is a timeout failure, never an empty set', async () => {
+    const watcher = watch({ respectTtl: false, interval: 1000 });
+    await watcher.ready();
+    const events = record(watcher);
+    dns.setFailure('silent');
+    await vi.advanceTimersByTimeAsync(1000);
+    await until(() => watcher.stats.polls === 2, 'poll in flight');
+    await vi.advanceTimersByTimeAsync(500);
+    await polled(watcher, 2);
+    expect(events).toEqual(['error ETIMEOUT']);
+    expect(watcher.peers()).toHaveLength(3);
+  });
+
+  it('error events without a listener do not throw, and still count', async () => {
+    dns.setFailure('refused');
+    const watcher = watch();
+    await polled(watcher, 1);
+    expect(watcher.stats.failuresByCode).toEqual({ EREFUSED: 1 });
+  });
+
+  it('excludeSelf drops the pod named like this host and any pod with a local address', async () => {
+    const self = hostname().split('.')[0]?.toLowerCase() ?? 'self';
+    dns.addPod('kafka-headless', { name: self, ip: '10.0.0.50', ports: { kafka: 9092 } });
+    dns.addPod('kafka-headless', { name: 'local', ip: '127.0.0.1', ports: { kafka: 9092 } });
+    const all = watch();
+    const others = watch({ excludeSelf: true });
+    expect((await all.ready()).length).toBe(5);
+    expect((await others.ready()).map((peer) => peer.id)).toEqual([0, 1, 2].map(id));
+  });
+
+  it('yields changes through the async iterator and ends it on close', async () => {
+    const watcher = watch({ respectTtl: false, interval: 1000 });
+    const changes: PeerChange[] = [];
+    const consumed = (async () => {
+      for await (const change of watcher) changes.push(change);
+    })();
+    await watcher.ready();
+    addKafka(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 2);
+    await watcher.close();
+    await consumed;
+    expect(changes.map((change) => change.joined.length)).toEqual([3, 1]);
+    expect(changes[1]?.peers).toHaveLength(4);
+  });
+
+  it('refresh() polls now and resolves with the peers; a failed refresh rejects and emits error', async () => {
+    const watcher = watch({ respectTtl: false, interval: 60_000 });
+    await watcher.ready();
+    addKafka(3);
+    expect((await watcher.refresh()).map((peer) => peer.id)).toEqual([0, 1, 2, 3].map(id));
+    const events = record(watcher);
+    dns.setFailure('servfail');
+    await expect(watcher.refresh()).rejects.toMatchObject({ code: 'ESERVFAIL' });
+    expect(events).toEqual(['error ESERVFAIL']);
+  });
+
+  it('closes when its signal aborts; ready() rejects if nothing succeeded yet', async () => {
+    dns.setFailure('silent');
+    const controller = new AbortController();
+    const watcher = watch({ signal: controller.signal });
+    const events = record(watcher);
+    await until(() => watcher.stats.polls === 1, 'first poll in flight');
+    controller.abort();
+    await expect(watcher.ready()).rejects.toMatchObject({ code: 'ECANCELLED' });
+    expect(watcher.signal.aborted).toBe(true);
+    expect(events).toEqual([]);
+    await expect(watcher.refresh()).rejects.toBeInstanceOf(DnsError);
+  });
+
+  it('close() during a poll in flight cancels it, emits nothing, and is idempotent', async () => {
+    const watcher = watch();
+    await watcher.ready();
+    const events = record(watcher);
+    dns.setFailure('silent');
+    void watcher.refresh().catch(() => {});
+    await until(() => watcher.stats.polls === 2, 'poll in flight');
+    await Promise.all([watcher.close(), watcher.close(), watcher[Symbol.asyncDispose]()]);
+    expect(events).toEqual([]);
+    expect(watcher.peers()).toHaveLength(3);
+  });
+
+  it('a poll of an unchanged 800-target service without Additional records sends 3 queries, not 801', async () => {
+    const bare = await createClusterDns({ additionals: false });
+    try {
+      for (let i = 0; i < 800; i++) {
+        bare.addPod('big', { name: `big-${i}`, ip: `10.7.${i >> 8}.${i & 255}`, ports: { gossip: 7946 } });
+      }
+      const watcher = watch({
+        name: 'big.default.svc.cluster.local.',
+        port: 'gossip',
+        family: 0,
+        nameservers: [bare.nameserver],
+        respectTtl: false,
+        interval: 1000,
+      });
+      const events = record(watcher);
+      await watcher.ready();
+      expect(watcher.peers()).toHaveLength(800);
+      const firstQueries = watcher.stats.queries;
+      expect(firstQueries).toBe(1 + 2 + 1600);
+      await vi.advanceTimersByTimeAsync(1000);
+      await polled(watcher, 2);
+      expect(watcher.stats.queries - firstQueries).toBe(3);
+      // A pod restarted with a new IP: the service's address set changed, so every target
+      // is looked up again, and the pod comes out as an update.
+      bare.addPod('big', { name: 'big-7', ip: '10.7.99.7', ports: { gossip: 7946 } });
+      events.length = 0;
+      await vi.advanceTimersByTimeAsync(1000);
+      await polled(watcher, 3);
+      expect(events).toEqual([`updated big-7.big.default.svc.cluster.local:7946 10.7.0.7->10.7.99.7`, 'changed 800']);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('rejects bad watch options with a TypeError naming the option', () => {
+    const cases: [Partial<WatchPeersOptions>, RegExp][] = [
+      [{ interval: 0 }, /^interval: /],
+      [{ minInterval: -1 }, /^minInterval: /],
+      [{ maxInterval: 1.5 }, /^maxInterval: /],
+      [{ minInterval: 5000, maxInterval: 1000 }, /^minInterval: 5000 is above maxInterval 1000/],
+      [{ jitter: 2 }, /^jitter: .*2/],
+      [{ jitter: Number.NaN }, /^jitter: /],
+      [{ confirmEmpty: 0 }, /^confirmEmpty: /],
+      [{ leaveAfter: -5 }, /^leaveAfter: .*-5/],
+      [{ respectTtl: 'yes' as never }, /^respectTtl: /],
+      [{ excludeSelf: 1 as never }, /^excludeSelf: /],
+      [{ signal: {} as never }, /^signal: /],
+      [{ port: -1 }, /^port: /],
+    ];
+    for (const [options, message] of cases) {
+      expect(() => watchPeers({ ...base, ...options }), JSON.stringify(options)).toThrow(TypeError);
+      expect(() => watchPeers({ ...base, ...options })).toThrow(message);
+    }
+  });
+});
