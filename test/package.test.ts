@@ -16,12 +16,20 @@ const exercise = `
   const dns = await createClusterDns();
   dns.addPod('kafka-headless', { name: 'kafka-0', ip: '10.0.0.1', ports: { kafka: 9092 } });
   const peers = await resolvePeers({ name: 'kafka-headless.default.svc.cluster.local', port: 'kafka', nameservers: [dns.nameserver], search: [] });
+  // The watcher's backoff comes from p-retry, an ESM-only package: this call proves the CJS build carries it.
+  dns.setFailure('servfail');
+  const watcher = watchPeers({ name: 'kafka-headless.default.svc.cluster.local.', port: 'kafka', nameservers: [dns.nameserver], minInterval: 10 });
+  await new Promise((resolve) => watcher.once('error', resolve));
+  dns.setFailure(null);
+  const watched = await watcher.ready();
+  await watcher.close();
+  if (watched.length !== peers.length) throw new Error('watcher and resolvePeers disagree');
   await dns.close();
-  console.log(JSON.stringify({ peers: peers.map((p) => p.id), names: [typeof DnsClient, typeof DnsError, typeof serviceName, typeof srvName, typeof podName, typeof readResolvConf] }));
+  console.log(JSON.stringify({ peers: peers.map((p) => p.id), names: [typeof DnsClient, typeof DnsError, typeof serviceName, typeof srvName, typeof podName, typeof readResolvConf, typeof watchPeers] }));
 `;
 const expected = {
   peers: ['kafka-0.kafka-headless.default.svc.cluster.local:9092'],
-  names: Array(6).fill('function'),
+  names: Array(7).fill('function'),
 };
 
 describe('the built package', () => {
@@ -39,7 +47,7 @@ describe('the built package', () => {
     const out = run([
       '--input-type=commonjs',
       '-e',
-      `const { resolvePeers, DnsClient, DnsError, serviceName, srvName, podName, readResolvConf } = require('headless-peers');
+      `const { resolvePeers, watchPeers, DnsClient, DnsError, serviceName, srvName, podName, readResolvConf } = require('headless-peers');
        const { createClusterDns } = require('headless-peers/testing');
        (async () => { ${exercise} })().catch((err) => { console.error(err); process.exit(1); });`,
     ]);
@@ -50,7 +58,7 @@ describe('the built package', () => {
     const out = run([
       '--input-type=module',
       '-e',
-      `import { resolvePeers, DnsClient, DnsError, serviceName, srvName, podName, readResolvConf } from 'headless-peers';
+      `import { resolvePeers, watchPeers, DnsClient, DnsError, serviceName, srvName, podName, readResolvConf } from 'headless-peers';
        import { createClusterDns } from 'headless-peers/testing';
        ${exercise}`,
     ]);

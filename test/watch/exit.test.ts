@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+
+/** Runs a script in a child process; resolves with its exit code and output, or fails after 15 s. */
+function runScript(
+  source: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [tsx, '--input-type=module', '-e', source],
+      { cwd: root, timeout: 15_000, env: { ...process.env, ...env } },
+      (error, out, err) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out, err }),
+    );
+  });
+}
+
+describe('process lifetime', () => {
+  let dns: ClusterDns;
+  beforeAll(async () => {
+    dns = await createClusterDns();
+    dns.addPod('web', { name: 'web-0', ip: '10.0.0.1', ports: { http: 80 } });
+  });
+  afterAll(() => dns.close());
+
+  const watch = (extra: string) => `
+    import { watchPeers } from './src/index.ts';
+    const watcher = watchPeers({ name: 'web.default.svc.cluster.local.', port: 'http', nameservers: ['${'${NS}'}'], interval: 50, respectTtl: false, minInterval: 10 });
+    const peers = await watcher.ready();
+    console.log(peers.length);
+    ${extra}
+  `;
+
+  it('a script that watches and then calls close() exits by itself', async () => {
+    const started = performance.now();
+    const result = await runScript(watch('await watcher.close();').replace('${NS}', dns.nameserver));
+    expect(result).toMatchObject({ code: 0, out: '1\n' });
+    expect(performance.now() - started).toBeLessThan(14_000);
+  });
+
+  it('an idle watcher alone does not keep the process alive', async () => {
+    const result = await runScript(watch('').replace('${NS}', dns.nameserver));
+    expect(result).toMatchObject({ code: 0, out: '1\n' });
+  });
+
+  it('NODE_DEBUG=headless-peers logs polls through util.debuglog', async () => {
+    const result = await runScript(watch('await watcher.close();').replace('${NS}', dns.nameserver), {
+      NODE_DEBUG: 'headless-peers',
+    });
+    expect(result.err).toMatch(/HEADLESS-PEERS \d+: web\.default\.svc\.cluster\.local\.: 1 joined, 0 updated, 0 left/);
+  });
+});
