@@ -31,9 +31,10 @@ describe('process lifetime', () => {
   });
   afterAll(() => dns.close());
 
+  // A script that watches the embedded DNS of this test, then runs `extra`.
   const watch = (extra: string) => `
     import { watchPeers } from './src/index.ts';
-    const watcher = watchPeers({ name: 'web.default.svc.cluster.local.', port: 'http', nameservers: ['${'${NS}'}'], interval: 50, respectTtl: false, minInterval: 10 });
+    const watcher = watchPeers({ name: 'web.default.svc.cluster.local.', port: 'http', nameservers: ['${dns.nameserver}'], interval: 50, respectTtl: false, minInterval: 10 });
     const peers = await watcher.ready();
     console.log(peers.length);
     ${extra}
@@ -41,18 +42,18 @@ describe('process lifetime', () => {
 
   it('a script that watches and then calls close() exits by itself', async () => {
     const started = performance.now();
-    const result = await runScript(watch('await watcher.close();').replace('${NS}', dns.nameserver));
+    const result = await runScript(watch('await watcher.close();'));
     expect(result).toMatchObject({ code: 0, out: '1\n' });
     expect(performance.now() - started).toBeLessThan(14_000);
   });
 
   it('an idle watcher alone does not keep the process alive', async () => {
-    const result = await runScript(watch('').replace('${NS}', dns.nameserver));
+    const result = await runScript(watch(''));
     expect(result).toMatchObject({ code: 0, out: '1\n' });
   });
 
   it('NODE_DEBUG=headless-peers logs polls through util.debuglog', async () => {
-    const result = await runScript(watch('await watcher.close();').replace('${NS}', dns.nameserver), {
+    const result = await runScript(watch('await watcher.close();'), {
       NODE_DEBUG: 'headless-peers',
     });
     expect(result.err).toMatch(/HEADLESS-PEERS \d+: web\.default\.svc\.cluster\.local\.: 1 joined, 0 updated, 0 left/);
