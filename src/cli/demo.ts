@@ -1,35 +1,130 @@
 import { createClusterDns } from '../testing/index.js';
-import { resolvePeers } from '../watch/resolve.js';
+import type { Peer } from '../watch/peer.js';
+import { type PeerWatcher, watchPeers } from '../watch/watcher.js';
+import { printEvents } from './events.js';
+import { painter, peerTable } from './format.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
   /** Where the story is told. @default process.stdout */
   out?: NodeJS.WritableStream;
+  /** One JSON object per line instead of text. @default false */
+  json?: boolean;
+  /** Ends the demo early (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
+const SERVICE = 'kafka-headless';
+const NAME = `${SERVICE}.default.svc.cluster.local.`;
+// Each step waits for the watcher to see it, but never longer than this.
+const STEP_LIMIT = 5000;
+
 /**
- * Starts the embedded cluster DNS with a 3-pod StatefulSet-like service and prints the
- * peers `resolvePeers` finds there. No cluster needed.
+ * Plays a short story against the embedded cluster DNS: 3 pods, scale to 5, a pod restarts
+ * with a new IP, scale to 2, a DNS outage during which nothing leaves, scale to 0. Prints
+ * each event as the watcher reports it. No cluster needed; ends by itself in a few seconds.
+ * Resolves with `true` when the story ran to its end, `false` when `signal` stopped it.
  */
-export async function runDemo(options: DemoOptions = {}): Promise<void> {
+export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
   const out = options.out ?? process.stdout;
-  const dns = await createClusterDns();
+  const json = options.json ?? false;
+  const paint = painter(out);
+  const dns = await createClusterDns({ ttl: 1 });
+  const pod = (ordinal: number, ip = `10.244.0.${10 + ordinal}`) =>
+    dns.addPod(SERVICE, { name: `kafka-${ordinal}`, ip, ports: { kafka: 9092 } });
+  const say = (text: string) =>
+    out.write(
+      json
+        ? `${JSON.stringify({ time: new Date().toISOString(), event: 'step', text })}\n`
+        : `\n${paint('bold', `== ${text}`)}\n`,
+    );
+  const table = (peers: readonly Peer[]) => {
+    if (!json) out.write(peerTable(peers));
+  };
+
+  let watcher: PeerWatcher | undefined;
   try {
-    for (let ordinal = 0; ordinal < 3; ordinal++) {
-      dns.addPod('kafka-headless', {
-        name: `kafka-${ordinal}`,
-        ip: `10.244.0.${10 + ordinal}`,
-        ports: { kafka: 9092 },
-      });
-    }
-    const name = 'kafka-headless.default.svc.cluster.local';
-    out.write(`embedded cluster DNS on ${dns.nameserver}: service ${name}, 3 pods\n`);
-    const peers = await resolvePeers({ name, port: 'kafka', nameservers: [dns.nameserver], search: [] });
-    out.write(`resolvePeers({ name: '${name}', port: 'kafka' }) found ${peers.length} peers:\n`);
-    for (const peer of peers) {
-      out.write(`  ${peer.id.padEnd(52)} ${peer.address.padEnd(15)} ordinal ${peer.ordinal ?? '-'}\n`);
-    }
+    for (let i = 0; i < 3; i++) pod(i);
+    say(`embedded cluster DNS on ${dns.nameserver}: a StatefulSet "kafka" of 3 pods behind ${NAME.slice(0, -1)}`);
+    watcher = watchPeers({
+      name: NAME,
+      port: 'kafka',
+      nameservers: [dns.nameserver],
+      respectTtl: false,
+      interval: 200,
+      minInterval: 100,
+      maxInterval: 800,
+      confirmEmpty: 2,
+      timeout: 500,
+      attempts: 1,
+      signal: options.signal,
+    });
+    printEvents(watcher, out, { json });
+    const w = watcher;
+    const until = (what: string, done: () => boolean) => waitFor(what, done, options.signal);
+
+    await w.ready();
+    table(w.peers());
+
+    say('scale to 5 pods');
+    pod(3);
+    pod(4);
+    await until('5 peers', () => w.peers().length === 5);
+    table(w.peers());
+
+    say('kafka-1 restarts and gets a new IP (same name: an update, not a leave and a join)');
+    pod(1, '10.244.3.77');
+    await until('kafka-1 on its new IP', () => w.peers().some((peer) => peer.address === '10.244.3.77'));
+    table(w.peers());
+
+    say('scale to 2 pods');
+    for (const ordinal of [4, 3, 2]) dns.removePod(SERVICE, `kafka-${ordinal}`);
+    await until('2 peers', () => w.peers().length === 2);
+    table(w.peers());
+
+    say('DNS outage: cluster DNS answers SERVFAIL; errors are reported, nobody leaves');
+    dns.setFailure('servfail');
+    const failures = w.stats.failures;
+    await until('3 failed polls', () => w.stats.failures >= failures + 3);
+    table(w.peers());
+    say('DNS is back: the first good answer matches what the watcher had, so no events');
+    dns.setFailure(null);
+    const successes = w.stats.successes;
+    await until('a good poll', () => w.stats.successes > successes);
+
+    say('scale to 0 pods: NXDOMAIN, and after 2 agreeing polls everyone leaves (reason "empty")');
+    for (const ordinal of [0, 1]) dns.removePod(SERVICE, `kafka-${ordinal}`);
+    await until('0 peers', () => w.peers().length === 0);
+    table(w.peers());
+    say(`done: ${w.stats.polls} polls, ${w.stats.failures} failed, ${w.stats.queries} queries`);
+    return true;
+  } catch (err) {
+    if (options.signal?.aborted) return false;
+    throw err;
   } finally {
+    await watcher?.close();
     await dns.close();
   }
+}
+
+/** Waits until `done()` holds after a poll; fails after STEP_LIMIT; gives up quietly on abort. */
+function waitFor(what: string, done: () => boolean, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (signal?.aborted) finish(new Error('demo stopped'));
+      else if (done()) finish(undefined);
+    };
+    const timer = setTimeout(() => finish(new Error(`demo: no ${what} within ${STEP_LIMIT} ms`)), STEP_LIMIT);
+    const finish = (error: Error | undefined) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      signal?.removeEventListener('abort', check);
+      if (error) reject(error);
+      else resolve();
+    };
+    // Poll outcomes that change nothing emit no event, so look every few milliseconds.
+    const poll = setInterval(check, 20);
+    signal?.addEventListener('abort', check, { once: true });
+    check();
+  });
 }

@@ -45,6 +45,8 @@ const NO_ADDRESSES: Addresses = { v4: [], v6: [], ttl: Number.POSITIVE_INFINITY 
 export class Poller {
   private targets = new Map<string, Addresses>();
   private serviceAddresses: string | undefined;
+  /** Queries sent by every poll so far, failed polls included. */
+  queries = 0;
 
   constructor(private readonly query: PeerQuery) {}
 
@@ -64,7 +66,7 @@ export class Poller {
   }
 
   private async pollUnder(signal: AbortSignal): Promise<PollOutcome> {
-    const run = new PollRun(this.query, signal);
+    const run = new PollRun(this.query, signal, () => this.queries++);
     const candidates = searchCandidates(this.query.name, this.query.client.search, this.query.client.ndots);
     let outcome: PollOutcome | undefined;
     for (const candidate of candidates) {
@@ -193,10 +195,12 @@ class PollRun {
   constructor(
     private readonly query: PeerQuery,
     private readonly signal: AbortSignal | undefined,
+    private readonly onQuery: () => void,
   ) {}
 
   async ask(name: string, type: QueryType): Promise<DnsResult> {
     this.queries++;
+    this.onQuery();
     const result = await this.query.client.query(name, type, { signal: this.signal });
     if (result.truncated) this.truncations++;
     return result;

@@ -314,6 +314,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     const started = performance.now();
     this.stats.polls++;
     const run = this.poller.poll(this.closer.signal).then((outcome) => {
+      this.stats.queries = this.poller.queries;
       this.apply(outcome);
       this.report(started, outcome, undefined);
     });
@@ -324,6 +325,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       this.report(started, undefined, err);
       throw err;
     } finally {
+      this.stats.queries = this.poller.queries;
       if (this.inFlight === run) this.inFlight = undefined;
     }
   }
@@ -361,7 +363,6 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.stats.successes++;
     this.stats.consecutiveFailures = 0;
     this.stats.lastSuccessAt = now;
-    this.stats.queries += outcome.queries;
     this.stats.truncations += outcome.truncations;
     this.stats.tcpFallbacks += outcome.truncations;
     this.lastTtl = outcome.ttl;

@@ -47,12 +47,13 @@ export function parseResolvConf(text: string): ResolvConf {
 
 /**
  * Reads and parses resolv.conf. A missing file gives glibc's defaults: the local
- * nameserver, no search list, ndots 1.
+ * nameserver, no search list, ndots 1. The default path can be changed with the
+ * `HEADLESS_PEERS_RESOLV_CONF` environment variable (tests, laptops with a port-forward).
  *
  * @example
  * const { nameservers, search, ndots } = readResolvConf();
  */
-export function readResolvConf(path = '/etc/resolv.conf'): ResolvConf {
+export function readResolvConf(path = process.env.HEADLESS_PEERS_RESOLV_CONF || '/etc/resolv.conf'): ResolvConf {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
