@@ -10,7 +10,7 @@ export type { DnsClientOptions, DnsClientStats, DnsResult, QueryOptions, QueryTy
 export { DnsClient } from './wire/client.js';
 export type { QueryMessage } from './wire/diagnostics.js';
 export { queryChannel } from './wire/diagnostics.js';
-export type { DnsErrorCode } from './wire/errors.js';
+export type { DnsErrorCode, DnsErrorDetails } from './wire/errors.js';
 export { DnsError } from './wire/errors.js';
 export type { ResolvConf } from './wire/resolv-conf.js';
 export { readResolvConf } from './wire/resolv-conf.js';

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClusterDns, createClusterDns } from '../src/testing/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+const blocksDir = join(root, '.readme-blocks');
+
+/** The TypeScript code blocks of a markdown file. */
+function codeBlocks(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
+}
+
+function run(file: string, env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [tsx, file],
+      { cwd: root, timeout: 25_000, env: { ...process.env, ...env } },
+      (error, out, err) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out, err }),
+    );
+  });
+}
+
+// The cluster the README's examples talk to: every pod on a loopback address, the Kafka
+// pods with a real listener on 9092, and a resolv.conf like a pod's pointing at it all.
+describe('documentation code runs', () => {
+  let dns: ClusterDns;
+  let env: Record<string, string>;
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  const confDir = mkdtempSync(join(tmpdir(), 'hp-docs-'));
+
+  beforeAll(async () => {
+    dns = await createClusterDns();
+    for (let i = 0; i < 3; i++) {
+      dns.addPod('kafka-headless', { name: `kafka-${i}`, ip: `127.0.0.${11 + i}`, ports: { kafka: 9092 } });
+      dns.addPod('mysql', { name: `mysql-${i}`, ip: `127.0.0.${21 + i}` });
+      dns.addPod('cluster-headless', { name: `node-${i}`, ip: `127.0.0.${31 + i}`, ports: { gossip: 7946 } });
+      const server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      });
+      await new Promise<void>((resolve) => server.listen(9092, `127.0.0.${11 + i}`, resolve));
+      servers.push(server);
+    }
+    const conf = join(confDir, 'resolv.conf');
+    writeFileSync(
+      conf,
+      `nameserver ${dns.nameserver}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1\n`,
+    );
+    env = { HEADLESS_PEERS_RESOLV_CONF: conf };
+    mkdirSync(blocksDir, { recursive: true });
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await dns.close();
+    rmSync(confDir, { recursive: true, force: true });
+    rmSync(blocksDir, { recursive: true, force: true });
+  });
+
+  const files = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+  for (const file of files) {
+    codeBlocks(file).forEach((code, index) => {
+      it(`${file}, TypeScript block ${index + 1}`, async () => {
+        const path = join(blocksDir, `${file.replaceAll('/', '-')}-${index + 1}.ts`);
+        writeFileSync(path, code);
+        const result = await run(path, env);
+        expect(result.err).toBe('');
+        expect(result.code).toBe(0);
+      });
+    });
+  }
+
+  it('README has its TypeScript blocks (so this test cannot pass by finding none)', () => {
+    expect(codeBlocks('README.md').length).toBeGreaterThanOrEqual(4);
+  });
+
+  for (const example of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts'))) {
+    it(`examples/${example} runs to the end`, async () => {
+      const result = await run(join(root, 'examples', example), {});
+      expect(result.code, result.err).toBe(0);
+      expect(result.out.length).toBeGreaterThan(0);
+    });
+  }
+});
