@@ -1,5 +1,10 @@
 export type { PodRef, ServiceRef, SrvRef } from './k8s/names.js';
 export { podName, serviceName, srvName } from './k8s/names.js';
+export type { PoolErrorCode } from './pool/errors.js';
+export { PoolError } from './pool/errors.js';
+export type { Strategy } from './pool/pick.js';
+export type { Lease, PeerPoolEvents, PeerPoolOptions, PoolStats, UnhealthyReason } from './pool/pool.js';
+export { createPeerPool, PeerPool } from './pool/pool.js';
 export type { PeerQueryOptions } from './watch/options.js';
 export type { Peer } from './watch/peer.js';
 export type { ResolvePeersOptions } from './watch/resolve.js';
