@@ -1,6 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { checkName } from '../wire/client.js';
-import { describe } from '../wire/nameserver.js';
+import { checkName, describe } from '../wire/check.js';
 
 /** Where a service lives. */
 export interface ServiceRef {

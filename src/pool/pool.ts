@@ -2,8 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
 import type { Peer } from '../watch/peer.js';
 import { PeerWatcher } from '../watch/watcher.js';
-import { checkInteger } from '../wire/client.js';
-import { describe } from '../wire/nameserver.js';
+import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { PoolError } from './errors.js';
 import { type Candidate, newPickState, pick, type Strategy } from './pick.js';
 
@@ -114,8 +113,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
 
   constructor(options: PeerPoolOptions<C>) {
     super();
-    if (options === null || typeof options !== 'object')
-      throw new TypeError(`options: expected an object, got ${describe(options)}`);
+    rejectNulls(options);
     if (!(options.watcher instanceof PeerWatcher)) {
       throw new TypeError(`watcher: expected a PeerWatcher from watchPeers(), got ${describe(options.watcher)}`);
     }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
 import { reverseName } from '../k8s/names.js';
+import { checkName, describe, rejectNulls } from '../wire/check.js';
 import { canonicalName } from '../wire/message.js';
 
 /** Options of {@link createClusterDns}. */
@@ -93,14 +94,18 @@ const TCP_LIMIT = 65535;
  * await dns.close();
  */
 export async function createClusterDns(options: ClusterDnsOptions = {}): Promise<ClusterDns> {
-  const clusterDomain = canonicalName(options.clusterDomain ?? 'cluster.local');
+  rejectNulls(options);
+  const clusterDomain = checkName(options.clusterDomain ?? 'cluster.local', 'clusterDomain');
+  if (options.additionals !== undefined && typeof options.additionals !== 'boolean') {
+    throw new TypeError(`additionals: expected a boolean, got ${describe(options.additionals)}`);
+  }
   const ttl = options.ttl ?? 5;
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 2_147_483_647) {
-    throw new TypeError(`ttl: expected a non-negative integer of seconds, got ${String(ttl)}`);
+    throw new TypeError(`ttl: expected a non-negative integer of seconds, got ${describe(ttl)}`);
   }
   const requestedPort = options.port ?? 0;
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
-    throw new TypeError(`port: expected an integer in 0..65535, got ${String(requestedPort)}`);
+    throw new TypeError(`port: expected an integer in 0..65535, got ${describe(requestedPort)}`);
   }
   const records = new RecordStore(clusterDomain, ttl, options.additionals ?? true);
   const { udp, tcp, port } = await listen(requestedPort);

@@ -1,6 +1,6 @@
 import { checkPortName, checkProtocol, clusterDomainOf, podNamespace, serviceName } from '../k8s/index.js';
-import { DnsClient as Client, checkInteger, checkName, type DnsClient } from '../wire/client.js';
-import { describe } from '../wire/nameserver.js';
+import { checkInteger, checkName, describe, rejectNulls } from '../wire/check.js';
+import { DnsClient as Client, type DnsClient } from '../wire/client.js';
 
 /** Options shared by `resolvePeers` and `watchPeers`: what to look up and how. */
 export interface PeerQueryOptions {
@@ -63,8 +63,9 @@ const CLIENT_OPTIONS = ['nameservers', 'search', 'ndots', 'timeout', 'attempts']
  * option and value.
  */
 export function toPeerQuery(options: PeerQueryOptions): PeerQuery {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options: expected an object, got ${describe(options)}`);
+  rejectNulls(options);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
   }
   const family = options.family ?? 0;
   if (family !== 0 && family !== 4 && family !== 6) {

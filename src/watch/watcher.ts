@@ -2,9 +2,8 @@ import { channel } from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
-import { checkInteger } from '../wire/client.js';
+import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
-import { describe } from '../wire/nameserver.js';
 import { diffPeers } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
 import { byId, type Peer } from './peer.js';
@@ -129,6 +128,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
 
   constructor(options: WatchPeersOptions) {
     super();
+    rejectNulls(options);
     const minInterval = checkInteger('minInterval', options.minInterval ?? 1000, 0, 2_147_483_647);
     const maxInterval = checkInteger('maxInterval', options.maxInterval ?? 30_000, 1, 2_147_483_647);
     if (minInterval > maxInterval) {
@@ -142,9 +142,6 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') {
         throw new TypeError(`${key}: expected a boolean, got ${describe(options[key])}`);
       }
-    }
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
     }
     this.settings = {
       interval: checkInteger('interval', options.interval ?? 5000, 1, 2_147_483_647),

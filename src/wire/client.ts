@@ -1,4 +1,5 @@
 import type { Answer, DecodedPacket, SrvAnswer, StringAnswer } from 'dns-packet';
+import { checkInteger, checkName, describe, rejectNulls } from './check.js';
 import { type QueryMessage, queryChannel } from './diagnostics.js';
 import { DnsError } from './errors.js';
 import {
@@ -10,7 +11,7 @@ import {
   negativeTtl,
   type QueryType,
 } from './message.js';
-import { describe, type Nameserver, parseNameserver } from './nameserver.js';
+import { type Nameserver, parseNameserver } from './nameserver.js';
 import { readResolvConf } from './resolv-conf.js';
 import { exchangeTcp } from './tcp.js';
 import { UdpTransport } from './udp.js';
@@ -102,8 +103,6 @@ export interface DnsClientStats {
   failures: number;
 }
 
-const MAX_NAME_LENGTH = 253;
-
 /**
  * A small stub resolver: UDP with EDNS0, TCP on truncation, random IDs, strict response
  * matching, nameserver rotation, classified errors.
@@ -130,9 +129,7 @@ export class DnsClient {
   private preferred = 0;
 
   constructor(options: DnsClientOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`DnsClient options: expected an object, got ${describe(options)}`);
-    }
+    rejectNulls(options, 'DnsClient options');
     const needConf =
       options.nameservers === undefined ||
       options.search === undefined ||
@@ -316,33 +313,6 @@ export class DnsClient {
 
 function strings(result: DnsResult): string[] {
   return (result.answers as StringAnswer[]).map((record) => record.data);
-}
-
-/**
- * Checks a name that is about to go on the wire: at most 253 characters, labels of
- * 1..63 characters. Returns it canonical.
- */
-export function checkName(name: unknown, option = 'name'): string {
-  if (typeof name !== 'string') throw new TypeError(`${option}: expected a string, got ${describe(name)}`);
-  const canonical = canonicalName(name);
-  if (canonical.length === 0) throw new TypeError(`${option}: must not be empty`);
-  if (canonical.length > MAX_NAME_LENGTH) {
-    throw new TypeError(`${option}: ${describe(name)} is longer than ${MAX_NAME_LENGTH} characters`);
-  }
-  for (const label of canonical.split('.')) {
-    if (label.length === 0 || label.length > 63) {
-      throw new TypeError(`${option}: ${describe(name)} has a label that is empty or longer than 63 characters`);
-    }
-  }
-  return canonical;
-}
-
-/** Checks an integer option within `[min, max]`. */
-export function checkInteger(option: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${option}: expected an integer in ${min}..${max}, got ${describe(value)}`);
-  }
-  return value;
 }
 
 function validateSearch(search: unknown): string[] {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { describe } from './check.js';
 
 /** A parsed nameserver address. */
 export interface Nameserver {
@@ -43,12 +44,4 @@ export function parseNameserver(value: unknown, option = 'nameservers'): Nameser
     throw new TypeError(`${option}: ${JSON.stringify(value)} has a port outside 1..65535`);
   }
   return { host, port, family: family === 6 ? 6 : 4, label: family === 6 ? `[${host}]:${port}` : `${host}:${port}` };
-}
-
-/** A short, safe rendering of a bad option value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
 }
