@@ -93,12 +93,26 @@ while (polls() < TARGET_POLLS && performance.now() - started < LIMIT_MS) {
 const elapsed = performance.now() - started;
 // Every watcher must settle on the final state (within 5 s: a few polls and a backoff).
 const expected = [...live.values()].sort().join(',');
-const matches = (watcher: PeerWatcher) => watcher.peers().map((peer) => peer.address).sort().join(',') === expected;
+const matches = (watcher: PeerWatcher) =>
+  watcher
+    .peers()
+    .map((peer) => peer.address)
+    .sort()
+    .join(',') === expected;
 for (let waited = 0; waited < 5000 && !watchers.every(matches); waited += 20) await sleep(20);
 const converged = watchers.every(matches);
 if (!converged) {
   const [first] = watchers;
-  console.error('expected', expected, '\ngot', first?.peers().map((peer) => `${peer.name}=${peer.address}`).join(','), first?.stats);
+  console.error(
+    'expected',
+    expected,
+    '\ngot',
+    first
+      ?.peers()
+      .map((peer) => `${peer.name}=${peer.address}`)
+      .join(','),
+    first?.stats,
+  );
 }
 const finalHeap = heap();
 const figures = {
