@@ -1,0 +1,385 @@
+// npm run bench: DnsClient against node:dns (c-ares) and dns-socket, on one BIND 9 started
+// here on loopback, in one run, interleaved and repeated; plus whole-service lookups, the
+// watcher's steady-state cost, diff cost, memory and import time. Prints a table and
+// writes JSON to bench/results/. Every loop is bounded in count.
+import { execFileSync } from 'node:child_process';
+import { Resolver } from 'node:dns/promises';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Packet } from 'dns-packet';
+import dnsSocket from 'dns-socket';
+import { resolvePeers } from '../src/index.js';
+import { diffPeers } from '../src/watch/diff.js';
+import type { Peer } from '../src/watch/peer.js';
+import { type PeerWatcher, watchPeers } from '../src/watch/watcher.js';
+import { DnsClient } from '../src/wire/client.js';
+import { findNamed, startBind } from '../test/support/bind.js';
+import { clusterZones, serviceRecords } from '../test/support/zones.js';
+import { load, median, quantile, table } from './stats.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SERVICES = 1000;
+const KAFKA = 'kafka-headless.default.svc.cluster.local';
+const named = findNamed();
+if (named === undefined) throw new Error('bench needs BIND 9 (named): apt-get install -y bind9 bind9-dnsutils');
+
+const zones = clusterZones();
+const cluster = zones[0];
+if (cluster === undefined) throw new Error('no zone');
+for (let s = 0; s < SERVICES; s++) {
+  cluster.records.push(
+    ...serviceRecords(
+      `svc-${s}`,
+      [0, 1, 2].map((i) => ({ host: `svc-${s}-${i}`, ips: [`10.${120 + (s >> 8)}.${s & 255}.${i + 1}`] })),
+      { p: 80 },
+    ),
+  );
+}
+console.log(`starting BIND 9 with ${cluster.records.length.toLocaleString('en')} records...`);
+const bind = await startBind(named, zones);
+const [host, portText] = bind.nameserver.split(':');
+const port = Number(portText);
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, rounds: ROUNDS };
+
+// ---- The three clients, behind one shape: ask a question, resolve when answered. ----
+type Ask = (name: string, type: 'A' | 'SRV') => Promise<unknown>;
+const ours = new DnsClient({ nameservers: [bind.nameserver], search: [], ndots: 1, timeout: 2000, attempts: 2 });
+const cares = new Resolver({ timeout: 2000, tries: 2 });
+cares.setServers([bind.nameserver]);
+const socket = dnsSocket({ timeout: 2000, retries: 1 });
+const socketQuery = (name: string, type: 'A' | 'SRV') =>
+  new Promise<Packet>((resolve, reject) =>
+    socket.query({ questions: [{ type, name }] }, port, host ?? '127.0.0.1', (err, res) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
+const clients: Record<string, Ask> = {
+  DnsClient: (name, type) => (type === 'A' ? ours.resolveA(name) : ours.resolveSrv(name)),
+  'node:dns': (name, type) => (type === 'A' ? cares.resolve4(name) : cares.resolveSrv(name)),
+  'dns-socket': socketQuery,
+};
+
+// ---- 1. Queries per second, interleaved rounds. ----
+const cases = [
+  { label: 'A c=1', type: 'A' as const, name: KAFKA, concurrency: 1, total: 3000 },
+  { label: 'A c=64', type: 'A' as const, name: KAFKA, concurrency: 64, total: 30_000 },
+  { label: 'SRV c=1', type: 'SRV' as const, name: `_kafka._tcp.${KAFKA}`, concurrency: 1, total: 3000 },
+  { label: 'SRV c=64', type: 'SRV' as const, name: `_kafka._tcp.${KAFKA}`, concurrency: 64, total: 30_000 },
+];
+const throughput: Record<string, Record<string, { qps: number[]; latencies: number[]; errors: number }>> = {};
+for (const client of Object.keys(clients))
+  await load(500, 16, () => clients[client]?.(KAFKA, 'A') ?? Promise.resolve()); // warm up
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of cases) {
+    for (const [client, ask] of Object.entries(clients)) {
+      const run = await load(c.total, c.concurrency, () => ask(c.name, c.type));
+      const byClient = throughput[c.label] ?? {};
+      throughput[c.label] = byClient;
+      const entry = byClient[client] ?? { qps: [], latencies: [], errors: 0 };
+      byClient[client] = entry;
+      entry.qps.push((c.total / run.ms) * 1000);
+      entry.latencies.push(...run.latencies);
+      entry.errors += run.errors;
+    }
+  }
+  console.log(`round ${round + 1}/${ROUNDS} done`);
+}
+const qps = (label: string, client: string) => median(throughput[label]?.[client]?.qps ?? []);
+const p = (label: string, client: string, q: number) => quantile(throughput[label]?.[client]?.latencies ?? [], q);
+results.throughput = Object.fromEntries(
+  cases.map((c) => [
+    c.label,
+    Object.fromEntries(
+      Object.keys(clients).map((client) => [
+        client,
+        {
+          qps: Math.round(qps(c.label, client)),
+          p50ms: p(c.label, client, 0.5),
+          p99ms: p(c.label, client, 0.99),
+          errors: throughput[c.label]?.[client]?.errors,
+        },
+      ]),
+    ),
+  ]),
+);
+
+// ---- 2. Whole services: 800 SRV targets with every address; 4,000 addresses. ----
+const BIG = '_gossip._tcp.big.default.svc.cluster.local';
+const WIDE = 'wide.default.svc.cluster.local';
+async function caresBigService(): Promise<number> {
+  const targets = await cares.resolveSrv(BIG);
+  let addresses = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const target = targets[next++]?.name ?? '';
+      const [v4, v6] = await Promise.all([
+        cares.resolve4(target).catch(() => []),
+        cares.resolve6(target).catch(() => []),
+      ]);
+      addresses += v4.length + v6.length;
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  return addresses;
+}
+const whole: Record<string, { ms: number[]; found: string }> = {};
+const record = (key: string, ms: number, found: string) => {
+  const entry = whole[key] ?? { ms: [], found };
+  whole[key] = entry;
+  entry.ms.push(ms);
+  entry.found = found;
+};
+for (let round = 0; round < ROUNDS; round++) {
+  let t = performance.now();
+  const big = await resolvePeers({ name: 'big.default.svc.cluster.local.', port: 'gossip', client: ours });
+  record(
+    '800 targets: DnsClient (resolvePeers, A+AAAA)',
+    performance.now() - t,
+    `${big.length} of 800, ${big.filter((x) => x.address).length} with addresses`,
+  );
+  t = performance.now();
+  const caresAddresses = await caresBigService();
+  record(
+    '800 targets: node:dns (resolveSrv + A+AAAA, 64 in flight)',
+    performance.now() - t,
+    `800 of 800, ${caresAddresses} with addresses`,
+  );
+  t = performance.now();
+  const caresNames = await cares.resolveSrv(BIG);
+  record('800 targets: node:dns resolveSrv only', performance.now() - t, `${caresNames.length} names, no addresses`);
+  t = performance.now();
+  const socketBig = await socketQuery(BIG, 'SRV');
+  record(
+    '800 targets: dns-socket',
+    performance.now() - t,
+    `${socketBig.answers?.length ?? 0} of 800${(socketBig as { flag_tc?: boolean }).flag_tc ? ', truncated (TC=1) and returned' : ''}`,
+  );
+  t = performance.now();
+  const wide = await resolvePeers({ name: `${WIDE}.`, family: 4, client: ours });
+  record('4,000 addresses: DnsClient (resolvePeers)', performance.now() - t, `${wide.length} of 4,000`);
+  t = performance.now();
+  const caresWide = await cares.resolve4(WIDE);
+  record('4,000 addresses: node:dns resolve4', performance.now() - t, `${caresWide.length} of 4,000`);
+  t = performance.now();
+  const socketWide = await socketQuery(WIDE, 'A');
+  record(
+    '4,000 addresses: dns-socket',
+    performance.now() - t,
+    `${socketWide.answers?.length ?? 0} of 4,000${(socketWide as { flag_tc?: boolean }).flag_tc ? ', truncated (TC=1) and returned' : ''}`,
+  );
+}
+results.wholeServices = Object.fromEntries(
+  Object.entries(whole).map(([key, v]) => [key, { ms: Number(median(v.ms).toFixed(1)), found: v.found }]),
+);
+
+// ---- 3. An unchanged 800-target service: queries per poll. ----
+const steady = watchPeers({
+  name: 'big.default.svc.cluster.local.',
+  port: 'gossip',
+  client: ours,
+  respectTtl: false,
+  interval: 60_000,
+});
+await steady.ready();
+const before = steady.stats.queries;
+await steady.refresh();
+results.unchangedPollQueries = steady.stats.queries - before;
+await steady.close();
+
+// ---- 4. Diff of 10,000 peers with 1% churn. ----
+const makePeer = (i: number, address = `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`): Peer => ({
+  id: `pod-${i}.svc:80`,
+  name: `pod-${i}.svc`,
+  address,
+  addresses: [address],
+  family: 4,
+  port: 80,
+  ttl: 5,
+});
+const current = new Map(Array.from({ length: 10_000 }, (_, i) => [`pod-${i}.svc:80`, makePeer(i)]));
+const next = [...current.values()].slice(50).concat(Array.from({ length: 50 }, (_, i) => makePeer(20_000 + i)));
+const diffTimes: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const t = performance.now();
+  diffPeers(current, next);
+  diffTimes.push(performance.now() - t);
+}
+results.diff10k = {
+  medianMs: Number(median(diffTimes).toFixed(3)),
+  p99Ms: Number(quantile(diffTimes, 0.99).toFixed(3)),
+};
+
+// ---- 5. 1,000 services watched at a 1 s interval: CPU share, RSS, memory per peer. ----
+const gc = (globalThis as { gc?: () => void }).gc;
+gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
+const watchers: PeerWatcher[] = [];
+for (let s = 0; s < SERVICES; s++) {
+  const watcher = watchPeers({
+    name: `svc-${s}.default.svc.cluster.local.`,
+    port: 'p',
+    client: ours,
+    respectTtl: false,
+    interval: 1000,
+  });
+  watcher.on('error', () => {});
+  watchers.push(watcher);
+}
+await Promise.all(watchers.map((watcher) => watcher.ready()));
+gc?.();
+const heapWatching = process.memoryUsage().heapUsed;
+const peers = watchers.reduce((sum, watcher) => sum + watcher.peers().length, 0);
+await new Promise((resolve) => setTimeout(resolve, 2000));
+const cpuBefore = process.cpuUsage();
+const wallBefore = performance.now();
+const pollsBefore = watchers.reduce((sum, watcher) => sum + watcher.stats.polls, 0);
+await new Promise((resolve) => setTimeout(resolve, 10_000));
+const cpu = process.cpuUsage(cpuBefore);
+const wall = performance.now() - wallBefore;
+const polls = watchers.reduce((sum, watcher) => sum + watcher.stats.polls, 0) - pollsBefore;
+results.watch1000 = {
+  services: SERVICES,
+  pollsPerSecond: Math.round((polls / wall) * 1000),
+  cpuPercentOfOneCore: Number((((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(2)),
+  rssMB: Number((process.memoryUsage().rss / 2 ** 20).toFixed(1)),
+  heapPerWatcherKB: Number(((heapWatching - heapBefore) / SERVICES / 1024).toFixed(2)),
+  heapPerPeerBytes: Math.round((heapWatching - heapBefore) / peers),
+  peers,
+  gcExposed: gc !== undefined,
+};
+await Promise.all(watchers.map((watcher) => watcher.close()));
+
+// ---- 6. Import time of the built package. ----
+if (!existsSync(join(root, 'dist/index.js')))
+  execFileSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore' });
+const time = (args: string[]) => {
+  const t = performance.now();
+  execFileSync(process.execPath, args, { cwd: root });
+  return performance.now() - t;
+};
+const bare: number[] = [];
+const esm: number[] = [];
+const cjs: number[] = [];
+for (let i = 0; i < 10; i++) {
+  bare.push(time(['-e', '']));
+  esm.push(time(['--input-type=module', '-e', "import 'headless-peers'"]));
+  cjs.push(time(['-e', "require('headless-peers')"]));
+}
+results.importMs = {
+  esm: Number((median(esm) - median(bare)).toFixed(1)),
+  cjs: Number((median(cjs) - median(bare)).toFixed(1)),
+  nodeStartup: Number(median(bare).toFixed(1)),
+};
+
+ours.close();
+socket.destroy();
+await bind.close();
+
+// ---- Report. ----
+const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '-');
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
+console.log(
+  '\nQueries per second against one BIND 9 on loopback (median of rounds; latency p50/p99 in ms over all rounds)\n',
+);
+console.log(
+  table(
+    ['client', ...cases.map((c) => c.label)],
+    Object.keys(clients).map((client) => [
+      client,
+      ...cases.map(
+        (c) => `${fmt(qps(c.label, client))} q/s (${ms(p(c.label, client, 0.5))}/${ms(p(c.label, client, 0.99))})`,
+      ),
+    ]),
+  ),
+);
+console.log('\nWhole services (median ms)\n');
+console.log(
+  table(
+    ['case', 'ms', 'found'],
+    Object.entries(results.wholeServices as Record<string, { ms: number; found: string }>).map(([k, v]) => [
+      k,
+      v.ms.toFixed(1),
+      v.found,
+    ]),
+  ),
+);
+const ratio = (a: number, b: number) => a / b;
+const checks: [string, boolean, string][] = [
+  [
+    'DnsClient ≥ 1.5× node:dns, A c=64',
+    ratio(qps('A c=64', 'DnsClient'), qps('A c=64', 'node:dns')) >= 1.5,
+    `${ratio(qps('A c=64', 'DnsClient'), qps('A c=64', 'node:dns')).toFixed(2)}×`,
+  ],
+  [
+    'DnsClient ≥ 1.5× node:dns, SRV c=64',
+    ratio(qps('SRV c=64', 'DnsClient'), qps('SRV c=64', 'node:dns')) >= 1.5,
+    `${ratio(qps('SRV c=64', 'DnsClient'), qps('SRV c=64', 'node:dns')).toFixed(2)}×`,
+  ],
+  [
+    'DnsClient ≥ dns-socket, A c=64',
+    ratio(qps('A c=64', 'DnsClient'), qps('A c=64', 'dns-socket')) >= 1,
+    `${ratio(qps('A c=64', 'DnsClient'), qps('A c=64', 'dns-socket')).toFixed(2)}×`,
+  ],
+  [
+    'DnsClient ≥ dns-socket, SRV c=64',
+    ratio(qps('SRV c=64', 'DnsClient'), qps('SRV c=64', 'dns-socket')) >= 1,
+    `${ratio(qps('SRV c=64', 'DnsClient'), qps('SRV c=64', 'dns-socket')).toFixed(2)}×`,
+  ],
+  [
+    'p99 ≤ node:dns, A c=64',
+    p('A c=64', 'DnsClient', 0.99) <= p('A c=64', 'node:dns', 0.99),
+    `${ms(p('A c=64', 'DnsClient', 0.99))} vs ${ms(p('A c=64', 'node:dns', 0.99))} ms`,
+  ],
+  [
+    'p99 ≤ node:dns, SRV c=64',
+    p('SRV c=64', 'DnsClient', 0.99) <= p('SRV c=64', 'node:dns', 0.99),
+    `${ms(p('SRV c=64', 'DnsClient', 0.99))} vs ${ms(p('SRV c=64', 'node:dns', 0.99))} ms`,
+  ],
+  [
+    '800 targets with addresses ≤ node:dns doing the same',
+    median(whole['800 targets: DnsClient (resolvePeers, A+AAAA)']?.ms ?? []) <=
+      median(whole['800 targets: node:dns (resolveSrv + A+AAAA, 64 in flight)']?.ms ?? []),
+    `${median(whole['800 targets: DnsClient (resolvePeers, A+AAAA)']?.ms ?? []).toFixed(1)} vs ${median(whole['800 targets: node:dns (resolveSrv + A+AAAA, 64 in flight)']?.ms ?? []).toFixed(1)} ms`,
+  ],
+  [
+    '4,000 addresses faster than node:dns',
+    median(whole['4,000 addresses: DnsClient (resolvePeers)']?.ms ?? []) <
+      median(whole['4,000 addresses: node:dns resolve4']?.ms ?? []),
+    `${median(whole['4,000 addresses: DnsClient (resolvePeers)']?.ms ?? []).toFixed(1)} vs ${median(whole['4,000 addresses: node:dns resolve4']?.ms ?? []).toFixed(1)} ms`,
+  ],
+  [
+    'unchanged 800-target poll ≤ 3 queries',
+    (results.unchangedPollQueries as number) <= 3,
+    `${results.unchangedPollQueries} queries`,
+  ],
+  [
+    'diff of 10,000 peers (1% churn) < 2 ms',
+    (results.diff10k as { medianMs: number }).medianMs < 2,
+    `${(results.diff10k as { medianMs: number }).medianMs} ms median`,
+  ],
+  [
+    '1,000 services at 1 s < 10% of one core',
+    (results.watch1000 as { cpuPercentOfOneCore: number }).cpuPercentOfOneCore < 10,
+    `${(results.watch1000 as { cpuPercentOfOneCore: number }).cpuPercentOfOneCore}%`,
+  ],
+];
+results.targets = Object.fromEntries(checks.map(([name, ok, value]) => [name, { ok, value }]));
+console.log('\nTargets (ratios from this run)\n');
+console.log(
+  table(
+    ['target', 'met', 'measured'],
+    checks.map(([name, ok, value]) => [name, ok ? 'yes' : 'NO', value]),
+  ),
+);
+console.log('\nOther figures\n');
+console.log(
+  JSON.stringify({ watch1000: results.watch1000, diff10k: results.diff10k, importMs: results.importMs }, null, 2),
+);
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+const file = join(root, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwritten to ${file}`);
