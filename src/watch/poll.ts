@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { isIPv6 } from 'node:net';
 import type { SrvAnswer, StringAnswer } from 'dns-packet';
 import { ordinalOf, reverseName, searchCandidates } from '../k8s/index.js';
@@ -48,26 +47,21 @@ export class Poller {
   /** Queries sent by every poll so far, failed polls included. */
   queries = 0;
 
-  constructor(private readonly query: PeerQuery) {}
+  // The names to try, in search-list order: fixed for the life of the poller.
+  private readonly candidates: readonly string[];
 
-  /** One poll. Rejects with a DnsError when any needed answer failed: never a partial set. */
-  async poll(signal?: AbortSignal): Promise<PollOutcome> {
-    // One listener on the caller's signal per poll, however many lookups run under it.
-    const controller = new AbortController();
-    setMaxListeners(0, controller.signal);
-    const onAbort = () => controller.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await this.pollUnder(controller.signal);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+  constructor(private readonly query: PeerQuery) {
+    this.candidates = searchCandidates(query.name, query.client.search, query.client.ndots);
   }
 
-  private async pollUnder(signal: AbortSignal): Promise<PollOutcome> {
+  /**
+   * One poll. Rejects with a DnsError when any needed answer failed: never a partial set.
+   * Every lookup listens to `signal`: give a signal with no listener limit
+   * (`events.setMaxListeners(0, signal)`) when many lookups may run at once.
+   */
+  async poll(signal?: AbortSignal): Promise<PollOutcome> {
     const run = new PollRun(this.query, signal, () => this.queries++);
-    const candidates = searchCandidates(this.query.name, this.query.client.search, this.query.client.ndots);
+    const { candidates } = this;
     let outcome: PollOutcome | undefined;
     for (const candidate of candidates) {
       outcome =
@@ -100,17 +94,20 @@ export class Poller {
     if (needed.size > 0) {
       // The service's own A/AAAA set changes whenever a pod's address does: unchanged,
       // the remembered addresses of known targets still hold.
-      const addressKey = await this.serviceAddressKey(run, service);
-      const changed = addressKey !== this.serviceAddresses;
-      this.serviceAddresses = addressKey;
+      const { key, v4, v6 } = await this.serviceAddressSet(run, service);
+      const changed = key !== this.serviceAddresses;
+      this.serviceAddresses = key;
       const lookups: string[] = [];
       for (const target of needed) {
         const remembered = changed ? undefined : this.targets.get(target);
         if (remembered === undefined) lookups.push(target);
         else known.set(target, remembered);
       }
+      // Every target's addresses are among the service's own: when the service has
+      // addresses, but none of one family, no target has that family either.
+      const families = { v4: v4 > 0 || v6 === 0, v6: v6 > 0 || v4 === 0 };
       await run.each(lookups, async (target) => {
-        known.set(target, await run.addressesOf(target));
+        known.set(target, await run.addressesOf(target, families));
       });
     }
     const peers = new Map<string, Peer>();
@@ -166,14 +163,15 @@ export class Poller {
     return run.records([...unique.values()], ttl);
   }
 
-  private async serviceAddressKey(run: PollRun, service: string): Promise<string> {
-    const parts = await Promise.all(
-      this.families().map(async (type) => {
-        const result = await run.ask(service, type);
-        return (result.answers as StringAnswer[]).map((record) => record.data).sort();
-      }),
-    );
-    return parts.map((part) => part.join(',')).join('|');
+  // The service name's own A/AAAA set: a key that changes whenever a pod's address does,
+  // and how many addresses of each family it holds.
+  private async serviceAddressSet(run: PollRun, service: string): Promise<{ key: string; v4: number; v6: number }> {
+    const { family } = this.query;
+    const [v4, v6] = await Promise.all([
+      family === 6 ? [] : run.ask(service, 'A').then(strings),
+      family === 4 ? [] : run.ask(service, 'AAAA').then(strings),
+    ]);
+    return { key: `${v4.sort().join(',')}|${v6.sort().join(',')}`, v4: v4.length, v6: v6.length };
   }
 
   private families(): QueryType[] {
@@ -206,11 +204,11 @@ class PollRun {
     return result;
   }
 
-  async addressesOf(target: string): Promise<Addresses> {
+  async addressesOf(target: string, families: { v4: boolean; v6: boolean }): Promise<Addresses> {
     const { family } = this.query;
     const [v4, v6] = await Promise.all([
-      family === 6 ? undefined : this.ask(target, 'A'),
-      family === 4 ? undefined : this.ask(target, 'AAAA'),
+      family === 6 || !families.v4 ? undefined : this.ask(target, 'A'),
+      family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA'),
     ]);
     const ttl = Math.min(v4?.status === 'records' ? v4.ttl : Infinity, v6?.status === 'records' ? v6.ttl : Infinity);
     return { v4: strings(v4), v6: strings(v6), ttl };

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { PeerQueryOptions } from './options.js';
 import { toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
@@ -19,10 +20,18 @@ export type ResolvePeersOptions = PeerQueryOptions;
  */
 export async function resolvePeers(options: ResolvePeersOptions): Promise<Peer[]> {
   const query = toPeerQuery(options);
+  // One listener on the caller's signal, however many lookups run under it.
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const { signal } = options;
+  const onAbort = () => controller.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const outcome = await new Poller(query).poll(options.signal);
+    const outcome = await new Poller(query).poll(controller.signal);
     return outcome.kind === 'records' ? outcome.peers : [];
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     if (query.ownsClient) query.client.close();
   }
 }

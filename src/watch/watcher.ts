@@ -1,4 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
+import { setMaxListeners } from 'node:events';
 import { debuglog } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
@@ -80,6 +81,9 @@ export const pollChannel = channel('headless-peers:poll');
 
 const debug = debuglog('headless-peers');
 
+// Stands for the poll that already failed when a backoff starts.
+const ALREADY_FAILED = new Error('the poll before this backoff failed');
+
 interface Settings extends ScheduleOptions {
   confirmEmpty: number;
   leaveAfter: number;
@@ -108,7 +112,11 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private readonly settings: Settings;
   private readonly members = new Map<string, Peer>();
   private readonly absentSince = new Map<string, number>();
-  private readonly closer = new AbortController();
+  private readonly closer = ((controller) => {
+    // Every lookup of a poll listens to it: up to `concurrency` at once.
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })(new AbortController());
   private readonly iterators = new Set<ChangeQueue>();
   private readonly readyState: {
     promise: Promise<Peer[]>;
@@ -256,29 +264,52 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.timer = undefined;
   }
 
-  // One cycle: poll until a poll succeeds, backing off exponentially with jitter between
-  // failures (p-retry), capped at maxInterval; then wait for the next poll's time.
+  // A poll on the schedule. A success schedules the next one; a failure backs off.
   private startCycle(): void {
     if (this.closer.signal.aborted) return;
     const generation = ++this.generation;
+    this.pollOnce().then(
+      () => {
+        if (generation === this.generation) this.scheduleNext();
+      },
+      (err: unknown) => {
+        if (generation !== this.generation || this.closer.signal.aborted) return;
+        this.failed(err);
+        this.backOff(generation);
+      },
+    );
+  }
+
+  // After a failed poll: poll again with exponential backoff and jitter until one
+  // succeeds, from minInterval up to maxInterval (p-retry's schedule: each wait is
+  // minInterval × 2^(n-1) × [1, 2), capped), then back to the normal schedule.
+  private backOff(generation: number): void {
     const cycle = new AbortController();
     this.cycle = cycle;
-    pRetry(() => this.pollOnce(), {
-      retries: Number.POSITIVE_INFINITY,
-      factor: 2,
-      minTimeout: Math.max(1, this.settings.minInterval),
-      maxTimeout: this.settings.maxInterval,
-      randomize: true,
-      unref: true,
-      signal: cycle.signal,
-      onFailedAttempt: ({ error }) => {
-        // p-retry reports its own abort (refresh or close stopped this cycle) as a failed attempt.
-        if (cycle.signal.aborted) return;
-        this.failed(error);
-        this.stats.currentInterval = nominalBackoff(this.stats.consecutiveFailures, this.settings);
+    this.stats.currentInterval = nominalBackoff(this.stats.consecutiveFailures, this.settings);
+    pRetry(
+      (attempt) => {
+        // The failed poll happened already: attempt 1 only makes p-retry wait its first delay.
+        if (attempt === 1) throw ALREADY_FAILED;
+        return this.pollOnce();
       },
-      shouldRetry: () => !this.closer.signal.aborted && !cycle.signal.aborted,
-    }).then(
+      {
+        retries: Number.POSITIVE_INFINITY,
+        factor: 2,
+        minTimeout: Math.max(1, this.settings.minInterval),
+        maxTimeout: this.settings.maxInterval,
+        randomize: true,
+        unref: true,
+        signal: cycle.signal,
+        onFailedAttempt: ({ error }) => {
+          // p-retry reports its own abort (refresh or close stopped this cycle) as a failed attempt.
+          if (error === ALREADY_FAILED || cycle.signal.aborted) return;
+          this.failed(error);
+          this.stats.currentInterval = nominalBackoff(this.stats.consecutiveFailures, this.settings);
+        },
+        shouldRetry: () => !this.closer.signal.aborted && !cycle.signal.aborted,
+      },
+    ).then(
       () => {
         if (generation === this.generation) this.scheduleNext();
       },

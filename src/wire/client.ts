@@ -1,7 +1,8 @@
-import type { Answer, DecodedPacket, SrvAnswer, StringAnswer } from 'dns-packet';
+import type { Answer, SrvAnswer, StringAnswer } from 'dns-packet';
 import { checkInteger, checkName, describe, rejectNulls } from './check.js';
 import { type QueryMessage, queryChannel } from './diagnostics.js';
 import { DnsError } from './errors.js';
+import { randomId } from './ids.js';
 import {
   answersFor,
   canonicalName,
@@ -10,6 +11,7 @@ import {
   minTtl,
   negativeTtl,
   type QueryType,
+  type Response,
 } from './message.js';
 import { type Nameserver, parseNameserver } from './nameserver.js';
 import { readResolvConf } from './resolv-conf.js';
@@ -95,6 +97,15 @@ export interface QueryOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** A checked question and its encoded query (with ID 0). */
+interface Question {
+  name: string;
+  type: QueryType;
+  template: Buffer;
+}
+
+const MAX_CACHED_QUESTIONS = 4096;
+
 /** Counters since the client was made. */
 export interface DnsClientStats {
   queries: number;
@@ -122,7 +133,8 @@ export class DnsClient {
   readonly stats: DnsClientStats = { queries: 0, truncations: 0, tcpFallbacks: 0, failures: 0 };
 
   private readonly servers: readonly Nameserver[];
-  private readonly udp = new UdpTransport();
+  private readonly udp: UdpTransport;
+  private readonly questions = new Map<string, Question>();
   private readonly tcpInFlight = new Set<(reason: unknown) => void>();
   private isClosed = false;
   // Rotation starts from the last server that answered, as resolvers with `rotate` off do.
@@ -154,6 +166,7 @@ export class DnsClient {
       512,
       65535,
     );
+    this.udp = new UdpTransport(this.timeout);
   }
 
   /** True once {@link close} was called. */
@@ -167,14 +180,14 @@ export class DnsClient {
    * a usable answer within `attempts`.
    */
   async query(name: string, type: QueryType, options: QueryOptions = {}): Promise<DnsResult> {
-    const hostname = checkName(name);
+    const question = this.question(name, type);
     this.stats.queries++;
-    if (!queryChannel.hasSubscribers) return this.attempt(hostname, type, options.signal);
+    if (!queryChannel.hasSubscribers) return this.attempt(question, options.signal);
     const started = performance.now();
     const report = (message: Omit<QueryMessage, 'name' | 'type' | 'durationMs'>) =>
-      queryChannel.publish({ name: hostname, type, durationMs: performance.now() - started, ...message });
+      queryChannel.publish({ name: question.name, type, durationMs: performance.now() - started, ...message });
     try {
-      const result = await this.attempt(hostname, type, options.signal);
+      const result = await this.attempt(question, options.signal);
       report({ server: result.server, status: result.status, error: undefined, tcp: result.tcp });
       return result;
     } catch (err) {
@@ -184,24 +197,41 @@ export class DnsClient {
     }
   }
 
-  private async attempt(hostname: string, type: QueryType, signal: AbortSignal | undefined): Promise<DnsResult> {
+  // The checked name and its encoded query (ID 0), kept for names asked again: a watcher
+  // asks the same few questions for ever.
+  private question(name: string, type: QueryType): Question {
+    const key = `${type} ${name}`;
+    let question = this.questions.get(key);
+    if (question === undefined) {
+      const canonical = checkName(name);
+      question = { name: canonical, type, template: encodeQuery(0, canonical, type, this.udpPayloadSize) };
+      if (this.questions.size >= MAX_CACHED_QUESTIONS) this.questions.clear();
+      this.questions.set(key, question);
+    }
+    return question;
+  }
+
+  private async attempt(question: Question, signal: AbortSignal | undefined): Promise<DnsResult> {
     let lastError: DnsError | undefined;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
-      this.throwIfCancelled(hostname, signal);
+      this.throwIfCancelled(question.name, signal);
       const index = (this.preferred + attempt) % this.servers.length;
       const server = this.servers[index] as Nameserver;
       let result: DnsResult;
       try {
-        result = await this.ask(server, hostname, type, signal);
+        result = await this.ask(server, question, signal);
       } catch (err) {
-        if (!(err instanceof DnsError) || !err.retryable) throw this.failed(err, hostname);
+        if (!(err instanceof DnsError) || !err.retryable) throw this.failed(err, question.name);
         lastError = err;
         continue;
       }
       this.preferred = index;
       return result;
     }
-    throw this.failed(lastError ?? new DnsError('ETIMEOUT', 'no attempt made', { hostname }), hostname);
+    throw this.failed(
+      lastError ?? new DnsError('ETIMEOUT', 'no attempt made', { hostname: question.name }),
+      question.name,
+    );
   }
 
   /** IPv4 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
@@ -251,24 +281,16 @@ export class DnsClient {
   }
 
   // One attempt against one server: UDP, then TCP when the UDP answer was truncated.
-  private async ask(
-    server: Nameserver,
-    name: string,
-    type: QueryType,
-    signal: AbortSignal | undefined,
-  ): Promise<DnsResult> {
-    const { verdict, id, query } = await this.udp.exchange({
-      server,
-      name,
-      type,
-      timeout: this.timeout,
-      signal,
-      encode: (queryId) => encodeQuery(queryId, name, type, this.udpPayloadSize),
-    });
+  private async ask(server: Nameserver, question: Question, signal: AbortSignal | undefined): Promise<DnsResult> {
+    const { name, type, template } = question;
+    const verdict = await this.udp.exchange(server, template, name, type, signal);
     if (verdict.kind === 'answer') return this.classify(verdict.message, name, type, server, false);
     this.stats.truncations++;
     this.throwIfCancelled(name, signal);
     this.stats.tcpFallbacks++;
+    const id = randomId();
+    const query = Buffer.from(template);
+    query.writeUInt16BE(id, 0);
     const answer = await exchangeTcp(
       { server, query, id, name, type, timeout: this.timeout, signal },
       this.tcpInFlight,
@@ -276,8 +298,8 @@ export class DnsClient {
     return this.classify(answer.message, name, type, server, true);
   }
 
-  private classify(message: DecodedPacket, name: string, type: QueryType, server: Nameserver, tcp: boolean): DnsResult {
-    const rcode = (message as DecodedPacket & { rcode?: string }).rcode ?? 'NOERROR';
+  private classify(message: Response, name: string, type: QueryType, server: Nameserver, tcp: boolean): DnsResult {
+    const { rcode } = message;
     const details = { hostname: name, server: server.label, rcode };
     if (rcode === 'SERVFAIL') throw new DnsError('ESERVFAIL', 'server failure', details);
     if (rcode === 'REFUSED') throw new DnsError('EREFUSED', 'query refused', details);
@@ -290,8 +312,8 @@ export class DnsClient {
       rcode,
       status,
       answers,
-      additionals: (message.additionals ?? []).filter((record) => record.type !== 'OPT'),
-      authoritative: message.flag_aa,
+      additionals: message.additionals,
+      authoritative: message.authoritative,
       truncated: tcp,
       tcp,
       server: server.label,

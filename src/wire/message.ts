@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { type Answer, type DecodedPacket, decode, encode, RECURSION_DESIRED } from 'dns-packet';
+import { type Answer, encode, RECURSION_DESIRED } from 'dns-packet';
+import { parts } from './codec.js';
 
 /** The record types this library asks for. */
 export type QueryType = 'A' | 'AAAA' | 'SRV' | 'PTR';
@@ -40,10 +41,21 @@ export function encodeQuery(id: number, name: string, type: QueryType, udpPayloa
   });
 }
 
+/** The parts of a response the client uses. */
+export interface Response {
+  rcode: string;
+  authoritative: boolean;
+  answers: Answer[];
+  /** Decoded only when the answer section is empty (for the negative-caching TTL). */
+  authorities: Answer[];
+  /** Decoded only for SRV questions (the targets' addresses); OPT left out. */
+  additionals: Answer[];
+}
+
 /** What a received message is to the query that waits for it. */
 export type Verdict =
   /** A clean answer to this question. */
-  | { kind: 'answer'; message: DecodedPacket }
+  | { kind: 'answer'; message: Response }
   /** This question's answer, cut short (TC=1): ask again over TCP. */
   | { kind: 'truncated' }
   /** Not an answer to this question (wrong ID, a query, another question): drop it. */
@@ -51,9 +63,15 @@ export type Verdict =
   /** Carries this query's ID and QR=1 but does not decode cleanly: drop it, remember it. */
   | { kind: 'malformed'; reason: string };
 
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+const AA_BIT = 0x0400;
+const NO_RECORDS: Answer[] = [];
+
 /**
  * Decides whether `buf` answers the query `id` for `name`/`type`. Nothing here throws:
- * any packet, however broken, gets a verdict.
+ * any packet, however broken, gets a verdict. The whole message is checked for structure
+ * (every record's length within the message, A/AAAA lengths right); the sections the
+ * client uses are decoded by dns-packet and their values checked.
  */
 export function judgeResponse(buf: Buffer, id: number, name: string, type: QueryType): Verdict {
   if (buf.length < HEADER_BYTES || buf.readUInt16BE(0) !== id) return { kind: 'foreign' };
@@ -61,42 +79,59 @@ export function judgeResponse(buf: Buffer, id: number, name: string, type: Query
   if ((flags & QR_BIT) === 0 || (flags & OPCODE_MASK) !== 0) return { kind: 'foreign' };
   // A truncated answer is never used: its question is all that needs checking.
   if ((flags & TC_BIT) !== 0) return questionMatches(buf, name, type) ? { kind: 'truncated' } : { kind: 'foreign' };
-  let message: DecodedPacket;
+  if (!questionMatches(buf, name, type)) return { kind: 'foreign' };
+  const layout = walkRecords(buf);
+  if (layout === undefined) return { kind: 'malformed', reason: 'record lengths do not add up' };
+  const answerCount = buf.readUInt16BE(6);
+  const authorityCount = buf.readUInt16BE(8);
+  const additionalCount = buf.readUInt16BE(10);
   try {
-    message = decode(buf);
+    const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities);
+    const authorities =
+      answerCount === 0 ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals) : NO_RECORDS;
+    const additionals =
+      type === 'SRV'
+        ? decodeRecords(buf, layout.additionals, additionalCount, layout.end).filter((r) => r.type !== 'OPT')
+        : NO_RECORDS;
+    const problem = recordProblem(answers) ?? recordProblem(additionals);
+    if (problem !== undefined) return { kind: 'malformed', reason: problem };
+    const rcode = RCODES[flags & 0x0f] ?? `RCODE${flags & 0x0f}`;
+    return {
+      kind: 'answer',
+      message: { rcode, authoritative: (flags & AA_BIT) !== 0, answers, authorities, additionals },
+    };
   } catch (err) {
     return { kind: 'malformed', reason: err instanceof Error ? err.message : String(err) };
   }
-  const question = message.questions?.length === 1 ? message.questions[0] : undefined;
-  if (
-    question === undefined ||
-    question.type !== type ||
-    (question.class ?? 'IN') !== 'IN' ||
-    canonicalName(question.name) !== canonicalName(name)
-  ) {
-    return { kind: 'foreign' };
-  }
-  // dns-packet trusts RDLENGTH only for some types and may read past the end: the
-  // message walked by its own lengths must end where the decoder stopped.
-  if (walkRecords(buf) !== decode.bytes) return { kind: 'malformed', reason: 'record lengths do not add up' };
-  const problem = recordProblem(message.answers) ?? recordProblem(message.additionals);
-  if (problem !== undefined) return { kind: 'malformed', reason: problem };
-  return { kind: 'answer', message };
 }
 
-// The question section of an undecodable message, checked without trusting the rest.
+// Decodes `count` records from `start`; they must end exactly at `end`, where the walk by
+// length fields said the section ends.
+function decodeRecords(buf: Buffer, start: number, count: number, end: number): Answer[] {
+  const records: Answer[] = new Array(count);
+  let offset = start;
+  for (let i = 0; i < count; i++) {
+    records[i] = parts.answer.decode(buf, offset);
+    offset += parts.answer.decode.bytes;
+  }
+  if (offset !== end) throw new Error('a record decodes to another length than it declares');
+  return records;
+}
+
+// The question section, checked without trusting the rest of the message.
 function questionMatches(buf: Buffer, name: string, type: QueryType): boolean {
   if (buf.readUInt16BE(4) !== 1) return false;
   try {
-    const copy = Buffer.from(buf.subarray(0, Math.min(buf.length, HEADER_BYTES + 260)));
-    copy.writeUInt16BE(1, 4);
-    copy.fill(0, 6, 12);
-    const { questions } = decode(copy);
-    const q = questions?.[0];
-    return q !== undefined && q.type === type && canonicalName(q.name) === canonicalName(name);
+    const question = parts.question.decode(buf, HEADER_BYTES);
+    return question.type === type && (question.class ?? 'IN') === 'IN' && sameName(question.name, name);
   } catch {
     return false;
   }
+}
+
+/** Whether two names are the same name (case-insensitively, trailing dot or not). */
+export function sameName(a: string, b: string): boolean {
+  return a === b || canonicalName(a) === canonicalName(b);
 }
 
 // The decoded values themselves, in case a lie about lengths still added up.
@@ -131,29 +166,41 @@ function skipName(buf: Buffer, start: number): number {
   }
 }
 
+/** Where each section starts, and where the message ends, by its own length fields. */
+interface Layout {
+  answers: number;
+  authorities: number;
+  additionals: number;
+  end: number;
+}
+
 /**
- * The length of the message as its own counts and RDLENGTH fields describe it, or -1
- * when they run past the end or an A/AAAA record has the wrong data length.
+ * Walks the message by its counts and RDLENGTH fields: undefined when they run past the
+ * end or an A/AAAA record has the wrong data length.
  */
-function walkRecords(buf: Buffer): number {
+function walkRecords(buf: Buffer): Layout | undefined {
   let offset = HEADER_BYTES;
   const questions = buf.readUInt16BE(4);
-  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
   for (let i = 0; i < questions; i++) {
     offset = skipName(buf, offset);
-    if (offset < 0 || offset + 4 > buf.length) return -1;
+    if (offset < 0 || offset + 4 > buf.length) return undefined;
     offset += 4;
   }
-  for (let i = 0; i < records; i++) {
-    offset = skipName(buf, offset);
-    if (offset < 0 || offset + 10 > buf.length) return -1;
-    const recordType = buf.readUInt16BE(offset);
-    const rdlength = buf.readUInt16BE(offset + 8);
-    if ((recordType === TYPE_A && rdlength !== 4) || (recordType === TYPE_AAAA && rdlength !== 16)) return -1;
-    offset += 10 + rdlength;
-    if (offset > buf.length) return -1;
+  const starts = [0, 0, 0];
+  for (let section = 0; section < 3; section++) {
+    starts[section] = offset;
+    const count = buf.readUInt16BE(6 + 2 * section);
+    for (let i = 0; i < count; i++) {
+      offset = skipName(buf, offset);
+      if (offset < 0 || offset + 10 > buf.length) return undefined;
+      const recordType = buf.readUInt16BE(offset);
+      const rdlength = buf.readUInt16BE(offset + 8);
+      if ((recordType === TYPE_A && rdlength !== 4) || (recordType === TYPE_AAAA && rdlength !== 16)) return undefined;
+      offset += 10 + rdlength;
+      if (offset > buf.length) return undefined;
+    }
   }
-  return offset;
+  return { answers: starts[0] ?? 0, authorities: starts[1] ?? 0, additionals: starts[2] ?? 0, end: offset };
 }
 
 /** The smallest TTL of `records`, or `fallback` when there are none. */
@@ -169,8 +216,10 @@ export function minTtl(records: readonly Answer[], fallback: number): number {
  * Records of `type` that answer `name`, following a CNAME chain inside the answer
  * section (bounded, so a CNAME loop ends).
  */
-export function answersFor(message: DecodedPacket, name: string, type: QueryType): Answer[] {
-  const answers = message.answers ?? [];
+export function answersFor(message: Pick<Response, 'answers'>, name: string, type: QueryType): Answer[] {
+  const { answers } = message;
+  // The common case, one owner and one type: no chain to follow.
+  if (answers.every((record) => record.type === type && sameName(record.name, name))) return answers;
   const owners = new Set([canonicalName(name)]);
   for (let hop = 0; hop < 8; hop++) {
     let grew = false;
@@ -189,8 +238,8 @@ export function answersFor(message: DecodedPacket, name: string, type: QueryType
 }
 
 /** The negative-caching TTL of an NXDOMAIN/NODATA answer (RFC 2308): min(SOA TTL, SOA MINIMUM). */
-export function negativeTtl(message: DecodedPacket): number {
-  for (const record of message.authorities ?? []) {
+export function negativeTtl(message: Pick<Response, 'authorities'>): number {
+  for (const record of message.authorities) {
     if (record.type === 'SOA') return Math.min(record.ttl ?? 0, record.data.minimum ?? 0);
   }
   return 0;

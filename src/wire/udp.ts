@@ -9,24 +9,33 @@ import type { Nameserver } from './nameserver.js';
 // that stays put for the life of the process.
 const QUERIES_PER_SOCKET = 512;
 
-/** A query waiting on a UDP socket: a table row, not a closure. */
+/** A query waiting on a UDP socket: a row in the channel's table. */
 interface Pending {
   id: number;
   name: string;
   type: QueryType;
-  timer: NodeJS.Timeout;
+  deadline: number;
   malformed: string | undefined;
+  settled: boolean;
   resolve: (verdict: Verdict) => void;
   reject: (error: DnsError) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 /**
  * One connected UDP socket to one nameserver. Connecting makes the kernel drop datagrams
  * from any other source and report ICMP port-unreachable as ECONNREFUSED.
+ *
+ * Every query on a channel has the same timeout, so deadlines come in order: one timer
+ * for the oldest deadline serves them all, instead of a timer per query.
  */
 class UdpChannel {
   readonly socket: Socket;
   readonly pending = new Map<number, Pending>();
+  private readonly deadlines: Pending[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
   uses = 0;
   closed = false;
   // Datagrams written before connect() completed: a connecting socket cannot send yet.
@@ -34,6 +43,7 @@ class UdpChannel {
 
   constructor(
     readonly server: Nameserver,
+    private readonly timeout: number,
     private readonly onClose: (channel: UdpChannel) => void,
   ) {
     this.socket = createSocket(server.family === 6 ? 'udp6' : 'udp4');
@@ -51,33 +61,104 @@ class UdpChannel {
     return this.uses >= QUERIES_PER_SOCKET;
   }
 
-  freeId(): number {
+  /** Sends `template` (a query message) under a fresh ID; resolves with the verdict on its answer. */
+  ask(template: Buffer, name: string, type: QueryType, signal: AbortSignal | undefined): Promise<Verdict> {
     let id = randomId();
     while (this.pending.has(id)) id = randomId();
-    return id;
-  }
-
-  add(entry: Pending, message: Buffer): void {
-    if (this.pending.size === 0) this.socket.ref();
-    this.pending.set(entry.id, entry);
-    this.uses++;
-    if (this.queued !== undefined) this.queued.push(message);
-    else this.send(message);
-  }
-
-  private send(message: Buffer): void {
-    if (this.closed) return;
-    this.socket.send(message, (err) => {
-      if (err) this.fail(err);
+    const message = Buffer.allocUnsafe(template.length);
+    template.copy(message);
+    message.writeUInt16BE(id, 0);
+    return new Promise<Verdict>((resolve, reject) => {
+      const entry: Pending = {
+        id,
+        name,
+        type,
+        deadline: Date.now() + this.timeout,
+        malformed: undefined,
+        settled: false,
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+      };
+      if (signal !== undefined) {
+        entry.onAbort = () =>
+          this.settle(
+            entry,
+            new DnsError('ECANCELLED', 'query cancelled', {
+              hostname: name,
+              server: this.server.label,
+              cause: signal.reason,
+            }),
+          );
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      if (this.pending.size === 0) this.socket.ref();
+      this.pending.set(id, entry);
+      this.deadlines.push(entry);
+      if (this.timer === undefined) this.arm();
+      this.uses++;
+      if (this.queued !== undefined) this.queued.push(message);
+      else this.send(message);
     });
   }
 
-  remove(id: number): void {
-    if (!this.pending.delete(id)) return;
+  private send(message: Buffer): void {
+    // With a callback: an ICMP "port unreachable" left by an earlier datagram is reported
+    // by the next send, and Node drops a send's error when there is no callback.
+    if (!this.closed) this.socket.send(message, this.onSent);
+  }
+
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.fail(err);
+  };
+
+  private settle(entry: Pending, outcome: Verdict | DnsError): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    this.pending.delete(entry.id);
+    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
     if (this.pending.size === 0) {
       if (this.worn) this.close();
       else if (!this.closed) this.socket.unref();
     }
+    if (outcome instanceof DnsError) entry.reject(outcome);
+    else entry.resolve(outcome);
+  }
+
+  private arm(): void {
+    while (this.head < this.deadlines.length && (this.deadlines[this.head] as Pending).settled) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.deadlines.length) {
+      this.deadlines.splice(0, this.head);
+      this.head = 0;
+    }
+    const next = this.deadlines[this.head];
+    if (next === undefined || this.closed) {
+      this.timer = undefined;
+      return;
+    }
+    this.timer = setTimeout(() => this.expire(), Math.max(0, next.deadline - Date.now()));
+    // The socket, ref'd while queries wait, keeps the process alive; the timer need not.
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    // Date.now(), like setTimeout, follows fake clocks in users' tests.
+    const now = Date.now();
+    while (this.head < this.deadlines.length) {
+      const entry = this.deadlines[this.head] as Pending;
+      if (!entry.settled && entry.deadline > now) break;
+      this.head++;
+      if (entry.settled) continue;
+      const details = { hostname: entry.name, server: this.server.label };
+      this.settle(
+        entry,
+        entry.malformed === undefined
+          ? new DnsError('ETIMEOUT', `no answer within ${this.timeout} ms`, details)
+          : new DnsError('EBADRESP', `bad answer: ${entry.malformed}`, details),
+      );
+    }
+    this.arm();
   }
 
   private receive(buf: Buffer, address: string, port: number): void {
@@ -90,16 +171,14 @@ class UdpChannel {
       entry.malformed = verdict.reason;
       return;
     }
-    clearTimeout(entry.timer);
-    this.remove(entry.id);
-    entry.resolve(verdict);
+    this.settle(entry, verdict);
   }
 
   private fail(err: NodeJS.ErrnoException): void {
     const code = err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP';
     for (const entry of [...this.pending.values()]) {
-      clearTimeout(entry.timer);
-      entry.reject(
+      this.settle(
+        entry,
         new DnsError(code, `UDP ${err.code ?? 'error'}`, {
           hostname: entry.name,
           server: this.server.label,
@@ -107,37 +186,27 @@ class UdpChannel {
         }),
       );
     }
-    this.pending.clear();
     this.close();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.socket.close();
     this.onClose(this);
   }
 
   cancelAll(reason: unknown): void {
     for (const entry of [...this.pending.values()]) {
-      clearTimeout(entry.timer);
-      entry.reject(
+      this.settle(
+        entry,
         new DnsError('ECANCELLED', 'client closed', { hostname: entry.name, server: this.server.label, cause: reason }),
       );
     }
-    this.pending.clear();
     this.close();
   }
-}
-
-/** A UDP exchange request. */
-export interface UdpExchange {
-  server: Nameserver;
-  name: string;
-  type: QueryType;
-  timeout: number;
-  signal: AbortSignal | undefined;
-  encode: (id: number) => Buffer;
 }
 
 /** UDP sockets by nameserver, rotated after a bounded number of queries. */
@@ -145,62 +214,24 @@ export class UdpTransport {
   private readonly current = new Map<string, UdpChannel>();
   private readonly all = new Set<UdpChannel>();
 
-  /** Resolves with the answer or `truncated` verdict; rejects with a DnsError. */
-  exchange(request: UdpExchange): Promise<{ verdict: Verdict; id: number; query: Buffer }> {
-    const channel = this.channelFor(request.server);
-    const id = channel.freeId();
-    const query = request.encode(id);
-    const { name, type, timeout, signal } = request;
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(entry.timer);
-        channel.remove(id);
-        reject(
-          new DnsError('ECANCELLED', 'query cancelled', {
-            hostname: name,
-            server: request.server.label,
-            cause: signal?.reason,
-          }),
-        );
-      };
-      const settle =
-        <T>(fn: (value: T) => void) =>
-        (value: T) => {
-          signal?.removeEventListener('abort', onAbort);
-          fn(value);
-        };
-      const entry: Pending = {
-        id,
-        name,
-        type,
-        malformed: undefined,
-        resolve: settle((verdict: Verdict) => resolve({ verdict, id, query })),
-        reject: settle(reject),
-        timer: setTimeout(() => {
-          channel.remove(id);
-          entry.reject(
-            entry.malformed === undefined
-              ? new DnsError('ETIMEOUT', `no answer within ${timeout} ms`, {
-                  hostname: name,
-                  server: request.server.label,
-                })
-              : new DnsError('EBADRESP', `bad answer: ${entry.malformed}`, {
-                  hostname: name,
-                  server: request.server.label,
-                }),
-          );
-        }, timeout),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      channel.add(entry, query);
-    });
+  constructor(private readonly timeout: number) {}
+
+  /** Asks `server`; resolves with the answer or `truncated` verdict, rejects with a DnsError. */
+  exchange(
+    server: Nameserver,
+    template: Buffer,
+    name: string,
+    type: QueryType,
+    signal: AbortSignal | undefined,
+  ): Promise<Verdict> {
+    return this.channelFor(server).ask(template, name, type, signal);
   }
 
   private channelFor(server: Nameserver): UdpChannel {
     let channel = this.current.get(server.label);
     if (channel === undefined || channel.closed || channel.worn) {
       if (channel !== undefined && !channel.closed && channel.pending.size === 0) channel.close();
-      channel = new UdpChannel(server, (closed) => {
+      channel = new UdpChannel(server, this.timeout, (closed) => {
         this.all.delete(closed);
         if (this.current.get(server.label) === closed) this.current.delete(server.label);
       });

@@ -82,7 +82,21 @@ describe('resolvePeers on the embedded cluster DNS', () => {
       expect(bare.stats.byType).toEqual({ SRV: 2, A: 1 + 60 });
       const both = await resolvePeers({ ...base, nameservers: [bare.nameserver], name: 'many', port: 'p' });
       expect(both).toHaveLength(60);
-      expect(bare.stats.byType).toEqual({ SRV: 4, A: 2 * (1 + 60), AAAA: 1 + 60 });
+      // Both families asked of the service; it has no IPv6 address, so no target has one
+      // either: no AAAA lookup per target.
+      expect(bare.stats.byType).toEqual({ SRV: 4, A: 2 * (1 + 60), AAAA: 1 });
+      const dual = await createClusterDns({ additionals: false });
+      try {
+        for (let i = 0; i < 5; i++)
+          dual.addPod('d', { name: `d-${i}`, ip: [`10.8.1.${i + 1}`, `fd00::8:${i + 1}`], ports: { p: 7 } });
+        const peers = await resolvePeers({ ...base, nameservers: [dual.nameserver], name: 'd', port: 'p' });
+        expect(peers.map((peer) => peer.addresses)).toEqual(
+          [1, 2, 3, 4, 5].map((i) => [`10.8.1.${i}`, `fd00::8:${i}`]),
+        );
+        expect(dual.stats.byType).toEqual({ SRV: 1, A: 1 + 5, AAAA: 1 + 5 });
+      } finally {
+        await dual.close();
+      }
     } finally {
       await bare.close();
     }

@@ -198,6 +198,26 @@ describe('DnsClient', () => {
     await expect(client.query(NAME, 'A')).rejects.toMatchObject({ code: 'ECANCELLED' });
   });
 
+  it('reports ECONNREFUSED quickly with several queries in flight to a closed port', async () => {
+    const socket = createSocket('udp4');
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    const closed = `127.0.0.1:${socket.address().port}`;
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    const refused = new DnsClient({ nameservers: [closed], timeout: 2000, attempts: 2 });
+    try {
+      const started = performance.now();
+      const results = await Promise.all(
+        ['A', 'AAAA', 'SRV'].map((type) => refused.query(NAME, type as 'A').catch((err: unknown) => err)),
+      );
+      // The ICMP error left by one datagram is reported by the next send: none may be lost.
+      expect(results).toEqual([0, 1, 2].map(() => expect.objectContaining({ code: 'ECONNREFUSED' })));
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      refused.close();
+    }
+  });
+
   it('rejects bad names and options with a TypeError naming them', () => {
     expect(() => new DnsClient({ nameservers: ['not-an-ip'] })).toThrow(/nameservers: "not-an-ip"/);
     expect(() => new DnsClient({ nameservers: ['127.0.0.1:70000'] })).toThrow(/nameservers: .*port/);

@@ -92,8 +92,10 @@ describe('answer helpers', () => {
         ],
       }),
     );
-    expect(answersFor(message, NAME, 'A').map((record) => ('data' in record ? record.data : undefined))).toEqual([
-      '10.0.0.5',
-    ]);
+    expect(
+      answersFor({ answers: message.answers ?? [] }, NAME, 'A').map((record) =>
+        'data' in record ? record.data : undefined,
+      ),
+    ).toEqual(['10.0.0.5']);
   });
 });
