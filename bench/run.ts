@@ -11,7 +11,7 @@ import type { Packet } from 'dns-packet';
 import dnsSocket from 'dns-socket';
 import { resolvePeers } from '../src/index.js';
 import { diffPeers } from '../src/watch/diff.js';
-import type { Peer } from '../src/watch/peer.js';
+import { byId, type Peer } from '../src/watch/peer.js';
 import { type PeerWatcher, watchPeers } from '../src/watch/watcher.js';
 import { DnsClient } from '../src/wire/client.js';
 import { findNamed, startBind } from '../test/support/bind.js';
@@ -199,10 +199,14 @@ const makePeer = (i: number, address = `10.${i >> 16}.${(i >> 8) & 255}.${i & 25
   port: 80,
   ttl: 5,
 });
-const current = new Map(Array.from({ length: 10_000 }, (_, i) => [`pod-${i}.svc:80`, makePeer(i)]));
-const next = [...current.values()].slice(50).concat(Array.from({ length: 50 }, (_, i) => makePeer(20_000 + i)));
+// Sorted by id, as a poll gives them (the poll sorts as it builds the set); each round's
+// peers are fresh objects with fresh strings, as decoded from a new answer.
+const current = Array.from({ length: 10_000 }, (_, i) => makePeer(i)).sort(byId);
 const diffTimes: number[] = [];
-for (let i = 0; i < 200; i++) {
+for (let round = 0; round < 200; round++) {
+  const next = Array.from({ length: 9_950 }, (_, i) => makePeer(i + 50))
+    .concat(Array.from({ length: 50 }, (_, i) => makePeer(20_000 + i)))
+    .sort(byId);
   const t = performance.now();
   diffPeers(current, next);
   diffTimes.push(performance.now() - t);

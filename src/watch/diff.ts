@@ -13,22 +13,33 @@ export interface PeerDiff {
 }
 
 /**
- * Compares two peer sets by id in O(n): one map lookup per peer. Pure: no I/O, no time.
+ * Compares two peer sets, each sorted by id (as polls and `peers()` give them), in one
+ * pass: O(n) string comparisons and no hashing, so 10,000 peers freshly decoded from a
+ * poll cost no hash-table work. Pure: no I/O, no time.
  *
  * @example
- * const { joined, updated, missing } = diffPeers(current, polled);
+ * const { joined, updated, missing } = diffPeers(watcher.peers(), polled);
  */
-export function diffPeers(current: ReadonlyMap<string, Peer>, next: readonly Peer[]): PeerDiff {
+export function diffPeers(current: readonly Peer[], next: readonly Peer[]): PeerDiff {
   const diff: PeerDiff = { joined: [], updated: [], missing: [], same: [] };
-  const seen = new Set<string>();
-  for (const peer of next) {
-    seen.add(peer.id);
-    const previous = current.get(peer.id);
-    if (previous === undefined) diff.joined.push(peer);
-    else if (samePeer(previous, peer)) diff.same.push(peer);
-    else diff.updated.push({ peer, previous });
+  let i = 0;
+  let j = 0;
+  while (i < current.length || j < next.length) {
+    const before = current[i];
+    const after = next[j];
+    if (after === undefined || (before !== undefined && before.id < after.id)) {
+      diff.missing.push(before as Peer);
+      i++;
+    } else if (before === undefined || after.id < before.id) {
+      diff.joined.push(after);
+      j++;
+    } else {
+      if (samePeer(before, after)) diff.same.push(after);
+      else diff.updated.push({ peer: after, previous: before });
+      i++;
+      j++;
+    }
   }
-  for (const [id, peer] of current) if (!seen.has(id)) diff.missing.push(peer);
   return diff;
 }
 
@@ -50,4 +61,23 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Merges two peer lists sorted by id into one sorted list. */
+export function mergeById(a: readonly Peer[], b: readonly Peer[]): Peer[] {
+  const merged: Peer[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x.id < y.id)) {
+      merged.push(x as Peer);
+      i++;
+    } else {
+      merged.push(y);
+      j++;
+    }
+  }
+  return merged;
 }

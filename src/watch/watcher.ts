@@ -5,7 +5,7 @@ import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
-import { diffPeers } from './diff.js';
+import { diffPeers, mergeById } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
 import { byId, type Peer } from './peer.js';
 import { Poller, type PollOutcome } from './poll.js';
@@ -110,7 +110,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private readonly query: PeerQuery;
   private readonly poller: Poller;
   private readonly settings: Settings;
-  private readonly members = new Map<string, Peer>();
+  // The membership, sorted by id: what peers() returns and the next diff starts from.
+  private members: Peer[] = [];
   private readonly absentSince = new Map<string, number>();
   private readonly closer = ((controller) => {
     // Every lookup of a poll listens to it: up to `concurrency` at once.
@@ -197,7 +198,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
 
   /** The current peers, sorted by id. */
   peers(): Peer[] {
-    return [...this.members.values()].sort(byId);
+    return [...this.members];
   }
 
   /**
@@ -378,7 +379,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     pollChannel.publish({
       name: this.query.name,
       outcome: outcome === undefined ? 'failure' : outcome.kind,
-      peers: this.members.size,
+      peers: this.members.length,
       queries: outcome?.queries,
       error: err,
       durationMs: performance.now() - started,
@@ -405,8 +406,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
         this.settings.confirmEmpty,
       );
       if (this.emptyStreak >= this.settings.confirmEmpty) {
-        for (const peer of this.members.values()) change.left.push(peer);
-        this.members.clear();
+        change.left.push(...this.members);
+        this.members = [];
         this.absentSince.clear();
       }
       this.announce(change, 'empty');
@@ -416,29 +417,25 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     const { self } = this.settings;
     const polled = self === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, self));
     const diff = diffPeers(this.members, polled);
-    for (const peer of diff.joined) {
-      this.members.set(peer.id, peer);
-      change.joined.push(peer);
+    change.joined = diff.joined;
+    change.updated = diff.updated;
+    if (this.absentSince.size > 0) {
+      for (const peer of diff.same) this.absentSince.delete(peer.id);
+      for (const { peer } of diff.updated) this.absentSince.delete(peer.id);
     }
-    for (const update of diff.updated) {
-      this.members.set(update.peer.id, update.peer);
-      this.absentSince.delete(update.peer.id);
-      change.updated.push(update);
-    }
-    for (const peer of diff.same) {
-      this.members.set(peer.id, peer);
-      this.absentSince.delete(peer.id);
-    }
+    // Missing peers leave once absent for leaveAfter; until then they stay members.
+    const held: Peer[] = [];
     for (const peer of diff.missing) {
       const since = this.absentSince.get(peer.id) ?? now;
       if (now - since >= this.settings.leaveAfter) {
-        this.members.delete(peer.id);
         this.absentSince.delete(peer.id);
         change.left.push(peer);
       } else {
         this.absentSince.set(peer.id, since);
+        held.push(peer);
       }
     }
+    this.members = held.length === 0 ? [...polled] : mergeById(polled, held);
     this.announce(change, 'absent');
   }
 
