@@ -7,7 +7,7 @@ import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
 import { diffPeers, mergeById } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
-import { byId, type Peer } from './peer.js';
+import type { Peer } from './peer.js';
 import { Poller, type PollOutcome } from './poll.js';
 import { nextPollDelay, nominalBackoff, type ScheduleOptions } from './schedule.js';
 import { isSelf, type SelfIdentity, selfIdentity } from './self.js';
