@@ -3,6 +3,7 @@
 // watcher's steady-state cost, diff cost, memory and import time. Prints a table and
 // writes JSON to bench/results/. Every loop is bounded in count.
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,7 @@ import { diffPeers } from '../src/watch/diff.js';
 import { byId, type Peer } from '../src/watch/peer.js';
 import { type PeerWatcher, watchPeers } from '../src/watch/watcher.js';
 import { DnsClient } from '../src/wire/client.js';
+import { encodeQuery } from '../src/wire/message.js';
 import { findNamed, startBind } from '../test/support/bind.js';
 import { clusterZones, serviceRecords } from '../test/support/zones.js';
 import { load, median, quantile, table } from './stats.js';
@@ -55,10 +57,37 @@ const socketQuery = (name: string, type: 'A' | 'SRV') =>
       err ? reject(err) : resolve(res),
     ),
   );
+// The floor under every client: pre-encoded queries on one connected socket, an answer
+// matched by ID and nothing decoded. What Node's dgram and this machine allow.
+const raw = createSocket('udp4');
+await new Promise<void>((resolve) => raw.connect(port, host ?? '127.0.0.1', () => resolve()));
+const rawWaiting = new Map<number, () => void>();
+raw.on('message', (buf: Buffer) => {
+  const done = rawWaiting.get(buf.readUInt16BE(0));
+  rawWaiting.delete(buf.readUInt16BE(0));
+  done?.();
+});
+const rawTemplates = new Map<string, Buffer>();
+let rawId = 0;
+const rawQuery = (name: string, type: 'A' | 'SRV') =>
+  new Promise<void>((resolve) => {
+    let template = rawTemplates.get(type + name);
+    if (template === undefined) {
+      template = encodeQuery(0, name, type, 1232);
+      rawTemplates.set(type + name, template);
+    }
+    rawId = (rawId + 1) & 0xffff;
+    const id = rawId;
+    const message = Buffer.from(template);
+    message.writeUInt16BE(id, 0);
+    rawWaiting.set(id, resolve);
+    raw.send(message);
+  });
 const clients: Record<string, Ask> = {
   DnsClient: (name, type) => (type === 'A' ? ours.resolveA(name) : ours.resolveSrv(name)),
   'node:dns': (name, type) => (type === 'A' ? cares.resolve4(name) : cares.resolveSrv(name)),
   'dns-socket': socketQuery,
+  'raw dgram (no decoding: the ceiling)': rawQuery,
 };
 
 // ---- 1. Queries per second, interleaved rounds. ----
@@ -255,6 +284,29 @@ results.watch1000 = {
   gcExposed: gc !== undefined,
 };
 await Promise.all(watchers.map((watcher) => watcher.close()));
+// The floor for the same load: 1,000 timers each sending one pre-encoded query a second
+// and taking the answer, nothing decoded.
+{
+  const stops: (() => void)[] = [];
+  for (let s = 0; s < SERVICES; s++) {
+    let timer: NodeJS.Timeout;
+    const tick = () => {
+      void rawQuery(`_p._tcp.svc-${s}.default.svc.cluster.local`, 'SRV');
+      timer = setTimeout(tick, 1000);
+    };
+    timer = setTimeout(tick, s);
+    stops.push(() => clearTimeout(timer));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const floorCpu = process.cpuUsage();
+  const floorWall = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  const used = process.cpuUsage(floorCpu);
+  for (const stop of stops) stop();
+  (results.watch1000 as Record<string, unknown>).rawFloorCpuPercent = Number(
+    (((used.user + used.system) / 1000 / (performance.now() - floorWall)) * 100).toFixed(2),
+  );
+}
 
 // ---- 6. Import time of the built package. ----
 if (!existsSync(join(root, 'dist/index.js')))
@@ -280,6 +332,7 @@ results.importMs = {
 
 ours.close();
 socket.destroy();
+raw.close();
 await bind.close();
 
 // ---- Report. ----

@@ -68,8 +68,11 @@ export interface DnsResult {
   status: 'records' | 'nxdomain' | 'nodata';
   /** Records of the asked type for the asked name (following CNAMEs). */
   answers: Answer[];
-  /** The Additional section, OPT excluded. */
-  additionals: Answer[];
+  /**
+   * The Additional section, OPT excluded; decoded when first read. When it does not decode
+   * cleanly it reads as empty (the answer itself was validated).
+   */
+  readonly additionals: Answer[];
   /** AA flag. */
   authoritative: boolean;
   /** The UDP answer came with TC=1 (so this one came over TCP). */
@@ -306,19 +309,21 @@ export class DnsClient {
     if (rcode !== 'NOERROR' && rcode !== 'NXDOMAIN') throw new DnsError('EBADRESP', `response code ${rcode}`, details);
     const answers = rcode === 'NXDOMAIN' ? [] : answersFor(message, name, type);
     const status = rcode === 'NXDOMAIN' ? 'nxdomain' : answers.length === 0 ? 'nodata' : 'records';
-    return {
+    const result = {
       name,
       type,
       rcode,
       status,
       answers,
-      additionals: message.additionals,
       authoritative: message.authoritative,
       truncated: tcp,
       tcp,
       server: server.label,
       ttl: status === 'records' ? minTtl(answers, 0) : negativeTtl(message),
-    };
+    } as DnsResult;
+    // Decoded only if somebody reads it: most answers' Additional section is just OPT.
+    Object.defineProperty(result, 'additionals', { get: message.additionals, enumerable: true });
+    return result;
   }
 
   private throwIfCancelled(hostname: string, signal: AbortSignal | undefined): void {

@@ -48,8 +48,12 @@ export interface Response {
   answers: Answer[];
   /** Decoded only when the answer section is empty (for the negative-caching TTL). */
   authorities: Answer[];
-  /** Decoded only for SRV questions (the targets' addresses); OPT left out. */
-  additionals: Answer[];
+  /**
+   * The Additional section without OPT, decoded on first use (only SRV answers carry
+   * anything the client uses there). Records that do not decode or hold bad data make it
+   * empty: Additional records are a shortcut, and without them targets are looked up.
+   */
+  additionals: () => Answer[];
 }
 
 /** What a received message is to the query that waits for it. */
@@ -89,16 +93,26 @@ export function judgeResponse(buf: Buffer, id: number, name: string, type: Query
     const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities);
     const authorities =
       answerCount === 0 ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals) : NO_RECORDS;
-    const additionals =
-      type === 'SRV'
-        ? decodeRecords(buf, layout.additionals, additionalCount, layout.end).filter((r) => r.type !== 'OPT')
-        : NO_RECORDS;
-    const problem = recordProblem(answers) ?? recordProblem(additionals);
+    const problem = recordProblem(answers);
     if (problem !== undefined) return { kind: 'malformed', reason: problem };
+    let additionals: Answer[] | undefined;
+    const decodeAdditionals = () => {
+      if (additionals === undefined) {
+        try {
+          const records = decodeRecords(buf, layout.additionals, additionalCount, layout.end).filter(
+            (r) => r.type !== 'OPT',
+          );
+          additionals = recordProblem(records) === undefined ? records : NO_RECORDS;
+        } catch {
+          additionals = NO_RECORDS;
+        }
+      }
+      return additionals;
+    };
     const rcode = RCODES[flags & 0x0f] ?? `RCODE${flags & 0x0f}`;
     return {
       kind: 'answer',
-      message: { rcode, authoritative: (flags & AA_BIT) !== 0, answers, authorities, additionals },
+      message: { rcode, authoritative: (flags & AA_BIT) !== 0, answers, authorities, additionals: decodeAdditionals },
     };
   } catch (err) {
     return { kind: 'malformed', reason: err instanceof Error ? err.message : String(err) };
