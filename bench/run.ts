@@ -12,11 +12,12 @@ import type { Packet } from 'dns-packet';
 import dnsSocket from 'dns-socket';
 import { resolvePeers } from '../src/index.js';
 import { diffPeers } from '../src/watch/diff.js';
-import { byId, type Peer } from '../src/watch/peer.js';
+import { byId } from '../src/watch/peer.js';
 import { type PeerWatcher, watchPeers } from '../src/watch/watcher.js';
 import { DnsClient } from '../src/wire/client.js';
 import { encodeQuery } from '../src/wire/message.js';
 import { findNamed, startBind } from '../test/support/bind.js';
+import { fixturePeer } from '../test/support/peers.js';
 import { clusterZones, serviceRecords } from '../test/support/zones.js';
 import { load, median, quantile, table } from './stats.js';
 
@@ -219,22 +220,13 @@ results.unchangedPollQueries = steady.stats.queries - before;
 await steady.close();
 
 // ---- 4. Diff of 10,000 peers with 1% churn. ----
-const makePeer = (i: number, address = `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`): Peer => ({
-  id: `pod-${i}.svc:80`,
-  name: `pod-${i}.svc`,
-  address,
-  addresses: [address],
-  family: 4,
-  port: 80,
-  ttl: 5,
-});
 // Sorted by id, as a poll gives them (the poll sorts as it builds the set); each round's
 // peers are fresh objects with fresh strings, as decoded from a new answer.
-const current = Array.from({ length: 10_000 }, (_, i) => makePeer(i)).sort(byId);
+const current = Array.from({ length: 10_000 }, (_, i) => fixturePeer(i)).sort(byId);
 const diffTimes: number[] = [];
 for (let round = 0; round < 200; round++) {
-  const next = Array.from({ length: 9_950 }, (_, i) => makePeer(i + 50))
-    .concat(Array.from({ length: 50 }, (_, i) => makePeer(20_000 + i)))
+  const next = Array.from({ length: 9_950 }, (_, i) => fixturePeer(i + 50))
+    .concat(Array.from({ length: 50 }, (_, i) => fixturePeer(20_000 + i)))
     .sort(byId);
   const t = performance.now();
   diffPeers(current, next);

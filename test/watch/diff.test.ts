@@ -2,19 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffPeers, mergeById } from '../../src/watch/diff.js';
 import { byId, type Peer } from '../../src/watch/peer.js';
+import { fixturePeer } from '../support/peers.js';
 
-function peer(i: number, address = `10.0.0.${i}`, extra: Partial<Peer> = {}): Peer {
-  return {
-    id: `pod-${i}.svc:80`,
-    name: `pod-${i}.svc`,
-    address,
-    addresses: [address],
-    family: 4,
-    port: 80,
-    ttl: 5,
-    ...extra,
-  };
-}
+const peer = (i: number, address = `10.0.0.${i}`, extra: Partial<Peer> = {}) => fixturePeer(i, address, extra);
 
 // Both sides sorted by id, as polls and peers() give them.
 const sorted = (peers: Peer[]) => [...peers].sort(byId);
