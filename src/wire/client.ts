@@ -11,6 +11,7 @@ import {
   minTtl,
   negativeTtl,
   type QueryType,
+  questionBytes,
   type Response,
 } from './message.js';
 import { type Nameserver, parseNameserver } from './nameserver.js';
@@ -105,6 +106,8 @@ interface Question {
   name: string;
   type: QueryType;
   template: Buffer;
+  /** The template's question section, which answers must repeat. */
+  section: Buffer;
 }
 
 const MAX_CACHED_QUESTIONS = 4096;
@@ -137,7 +140,7 @@ export class DnsClient {
 
   private readonly servers: readonly Nameserver[];
   private readonly udp: UdpTransport;
-  private readonly questions = new Map<string, Question>();
+  private readonly questions = new Map<QueryType, Map<string, Question>>();
   private readonly tcpInFlight = new Set<(reason: unknown) => void>();
   private isClosed = false;
   // Rotation starts from the last server that answered, as resolvers with `rotate` off do.
@@ -203,13 +206,20 @@ export class DnsClient {
   // The checked name and its encoded query (ID 0), kept for names asked again: a watcher
   // asks the same few questions for ever.
   private question(name: string, type: QueryType): Question {
-    const key = `${type} ${name}`;
-    let question = this.questions.get(key);
+    // By type, then by the name as given: callers ask the same name strings again and
+    // again, and a string's hash is computed once.
+    let byName = this.questions.get(type);
+    if (byName === undefined) {
+      byName = new Map();
+      this.questions.set(type, byName);
+    }
+    let question = byName.get(name);
     if (question === undefined) {
       const canonical = checkName(name);
-      question = { name: canonical, type, template: encodeQuery(0, canonical, type, this.udpPayloadSize) };
-      if (this.questions.size >= MAX_CACHED_QUESTIONS) this.questions.clear();
-      this.questions.set(key, question);
+      const template = encodeQuery(0, canonical, type, this.udpPayloadSize);
+      question = { name: canonical, type, template, section: questionBytes(template) };
+      if (byName.size >= MAX_CACHED_QUESTIONS) byName.clear();
+      byName.set(name, question);
     }
     return question;
   }
@@ -285,8 +295,8 @@ export class DnsClient {
 
   // One attempt against one server: UDP, then TCP when the UDP answer was truncated.
   private async ask(server: Nameserver, question: Question, signal: AbortSignal | undefined): Promise<DnsResult> {
-    const { name, type, template } = question;
-    const verdict = await this.udp.exchange(server, template, name, type, signal);
+    const { name, type, template, section } = question;
+    const verdict = await this.udp.exchange(server, template, section, name, type, signal);
     if (verdict.kind === 'answer') return this.classify(verdict.message, name, type, server, false);
     this.stats.truncations++;
     this.throwIfCancelled(name, signal);

@@ -77,13 +77,14 @@ const NO_RECORDS: Answer[] = [];
  * (every record's length within the message, A/AAAA lengths right); the sections the
  * client uses are decoded by dns-packet and their values checked.
  */
-export function judgeResponse(buf: Buffer, id: number, name: string, type: QueryType): Verdict {
+export function judgeResponse(buf: Buffer, id: number, name: string, type: QueryType, sent?: Buffer): Verdict {
   if (buf.length < HEADER_BYTES || buf.readUInt16BE(0) !== id) return { kind: 'foreign' };
   const flags = buf.readUInt16BE(2);
   if ((flags & QR_BIT) === 0 || (flags & OPCODE_MASK) !== 0) return { kind: 'foreign' };
   // A truncated answer is never used: its question is all that needs checking.
-  if ((flags & TC_BIT) !== 0) return questionMatches(buf, name, type) ? { kind: 'truncated' } : { kind: 'foreign' };
-  if (!questionMatches(buf, name, type)) return { kind: 'foreign' };
+  const matches = sent === undefined ? questionMatches(buf, name, type) : sameQuestion(buf, sent);
+  if ((flags & TC_BIT) !== 0) return matches ? { kind: 'truncated' } : { kind: 'foreign' };
+  if (!matches) return { kind: 'foreign' };
   const layout = walkRecords(buf);
   if (layout === undefined) return { kind: 'malformed', reason: 'record lengths do not add up' };
   const answerCount = buf.readUInt16BE(6);
@@ -141,6 +142,29 @@ function questionMatches(buf: Buffer, name: string, type: QueryType): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the message asks exactly the question we sent (`sent`: our question section,
+ * name, type and class). Compared byte by byte, letters case-insensitively (RFC 4343):
+ * no decoding, no strings.
+ */
+function sameQuestion(buf: Buffer, sent: Buffer): boolean {
+  if (buf.readUInt16BE(4) !== 1 || buf.length < HEADER_BYTES + sent.length) return false;
+  for (let i = 0; i < sent.length; i++) {
+    const ours = sent[i] as number;
+    const theirs = buf[HEADER_BYTES + i] as number;
+    if (ours === theirs) continue;
+    const folded = ours | 0x20;
+    // Only where we sent a letter may the case differ; length, type and class bytes must match.
+    if (folded < 0x61 || folded > 0x7a || (theirs | 0x20) !== folded) return false;
+  }
+  return true;
+}
+
+/** The question section (name, type, class) of a query we encoded. */
+export function questionBytes(query: Buffer): Buffer {
+  return query.subarray(HEADER_BYTES, skipName(query, HEADER_BYTES) + 4);
 }
 
 /** Whether two names are the same name (case-insensitively, trailing dot or not). */

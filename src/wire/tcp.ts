@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { DnsError } from './errors.js';
-import { judgeResponse, type QueryType, type Verdict } from './message.js';
+import { judgeResponse, type QueryType, questionBytes, type Verdict } from './message.js';
 import type { Nameserver } from './nameserver.js';
 
 /** One question over TCP (RFC 7766 framing: a 2-byte length before each message). */
@@ -62,7 +62,7 @@ export function exchangeTcp(
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) return;
-        const verdict = judgeResponse(buffered.subarray(2, 2 + length), id, name, type);
+        const verdict = judgeResponse(buffered.subarray(2, 2 + length), id, name, type, questionBytes(query));
         buffered = buffered.subarray(2 + length);
         if (verdict.kind === 'answer') return finish(undefined, verdict);
         if (verdict.kind === 'malformed') malformed = verdict.reason;

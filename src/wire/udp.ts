@@ -14,6 +14,8 @@ interface Pending {
   id: number;
   name: string;
   type: QueryType;
+  /** The question section as sent, to match answers against without decoding them. */
+  question: Buffer;
   deadline: number;
   malformed: string | undefined;
   settled: boolean;
@@ -62,7 +64,13 @@ class UdpChannel {
   }
 
   /** Sends `template` (a query message) under a fresh ID; resolves with the verdict on its answer. */
-  ask(template: Buffer, name: string, type: QueryType, signal: AbortSignal | undefined): Promise<Verdict> {
+  ask(
+    template: Buffer,
+    question: Buffer,
+    name: string,
+    type: QueryType,
+    signal: AbortSignal | undefined,
+  ): Promise<Verdict> {
     let id = randomId();
     while (this.pending.has(id)) id = randomId();
     const message = Buffer.allocUnsafe(template.length);
@@ -73,6 +81,7 @@ class UdpChannel {
         id,
         name,
         type,
+        question,
         deadline: Date.now() + this.timeout,
         malformed: undefined,
         settled: false,
@@ -165,7 +174,7 @@ class UdpChannel {
     if (address !== this.server.host || port !== this.server.port || buf.length < 2) return;
     const entry = this.pending.get(buf.readUInt16BE(0));
     if (entry === undefined) return;
-    const verdict = judgeResponse(buf, entry.id, entry.name, entry.type);
+    const verdict = judgeResponse(buf, entry.id, entry.name, entry.type, entry.question);
     if (verdict.kind === 'foreign') return;
     if (verdict.kind === 'malformed') {
       entry.malformed = verdict.reason;
@@ -220,11 +229,12 @@ export class UdpTransport {
   exchange(
     server: Nameserver,
     template: Buffer,
+    question: Buffer,
     name: string,
     type: QueryType,
     signal: AbortSignal | undefined,
   ): Promise<Verdict> {
-    return this.channelFor(server).ask(template, name, type, signal);
+    return this.channelFor(server).ask(template, question, name, type, signal);
   }
 
   private channelFor(server: Nameserver): UdpChannel {
