@@ -27,8 +27,3 @@ export function peerTable(peers: readonly Peer[]): string {
     `  ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`.trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
-
-/** A peer as JSON-friendly data (the Peer object itself is already plain). */
-export function peerJson(peer: Peer): Peer {
-  return peer;
-}

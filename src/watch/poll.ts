@@ -74,12 +74,6 @@ export class Poller {
     return outcome;
   }
 
-  /** Forgets remembered target addresses: the next poll looks every target up. */
-  forget(): void {
-    this.targets.clear();
-    this.serviceAddresses = undefined;
-  }
-
   private async srvMode(run: PollRun, service: string): Promise<PollOutcome> {
     const srv = await run.ask(`${this.query.srvPrefix}.${service}`, 'SRV');
     if (srv.status !== 'records') return run.empty(srv);

@@ -64,8 +64,3 @@ export class DnsError extends Error {
     this.retryable = RETRYABLE.has(code);
   }
 }
-
-/** True for NXDOMAIN/NODATA: an authoritative statement that there is nothing. */
-export function isEmptyAnswer(err: unknown): boolean {
-  return err instanceof DnsError && (err.code === 'ENOTFOUND' || err.code === 'ENODATA');
-}
