@@ -7,11 +7,11 @@ import {
   answersFor,
   canonicalName,
   DEFAULT_UDP_PAYLOAD_SIZE,
-  encodeQuery,
+  type EncodedQuestion,
+  encodeQuestion,
   minTtl,
   negativeTtl,
   type QueryType,
-  questionBytes,
   type Response,
 } from './message.js';
 import { type Nameserver, parseNameserver } from './nameserver.js';
@@ -101,15 +101,6 @@ export interface QueryOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** A checked question and its encoded query (with ID 0). */
-interface Question {
-  name: string;
-  type: QueryType;
-  template: Buffer;
-  /** The template's question section, which answers must repeat. */
-  section: Buffer;
-}
-
 const MAX_CACHED_QUESTIONS = 4096;
 
 /** Counters since the client was made. */
@@ -140,7 +131,7 @@ export class DnsClient {
 
   private readonly servers: readonly Nameserver[];
   private readonly udp: UdpTransport;
-  private readonly questions = new Map<QueryType, Map<string, Question>>();
+  private readonly questions = new Map<QueryType, Map<string, EncodedQuestion>>();
   private readonly tcpInFlight = new Set<(reason: unknown) => void>();
   private isClosed = false;
   // Rotation starts from the last server that answered, as resolvers with `rotate` off do.
@@ -205,7 +196,7 @@ export class DnsClient {
 
   // The checked name and its encoded query (ID 0), kept for names asked again: a watcher
   // asks the same few questions for ever.
-  private question(name: string, type: QueryType): Question {
+  private question(name: string, type: QueryType): EncodedQuestion {
     // By type, then by the name as given: callers ask the same name strings again and
     // again, and a string's hash is computed once.
     let byName = this.questions.get(type);
@@ -215,16 +206,14 @@ export class DnsClient {
     }
     let question = byName.get(name);
     if (question === undefined) {
-      const canonical = checkName(name);
-      const template = encodeQuery(0, canonical, type, this.udpPayloadSize);
-      question = { name: canonical, type, template, section: questionBytes(template) };
+      question = encodeQuestion(checkName(name), type, this.udpPayloadSize);
       if (byName.size >= MAX_CACHED_QUESTIONS) byName.clear();
       byName.set(name, question);
     }
     return question;
   }
 
-  private async attempt(question: Question, signal: AbortSignal | undefined): Promise<DnsResult> {
+  private async attempt(question: EncodedQuestion, signal: AbortSignal | undefined): Promise<DnsResult> {
     let lastError: DnsError | undefined;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       this.throwIfCancelled(question.name, signal);
@@ -294,18 +283,19 @@ export class DnsClient {
   }
 
   // One attempt against one server: UDP, then TCP when the UDP answer was truncated.
-  private async ask(server: Nameserver, question: Question, signal: AbortSignal | undefined): Promise<DnsResult> {
-    const { name, type, template, section } = question;
-    const verdict = await this.udp.exchange(server, template, section, name, type, signal);
+  private async ask(
+    server: Nameserver,
+    question: EncodedQuestion,
+    signal: AbortSignal | undefined,
+  ): Promise<DnsResult> {
+    const { name, type } = question;
+    const verdict = await this.udp.exchange(server, question, signal);
     if (verdict.kind === 'answer') return this.classify(verdict.message, name, type, server, false);
     this.stats.truncations++;
     this.throwIfCancelled(name, signal);
     this.stats.tcpFallbacks++;
-    const id = randomId();
-    const query = Buffer.from(template);
-    query.writeUInt16BE(id, 0);
     const answer = await exchangeTcp(
-      { server, query, id, name, type, timeout: this.timeout, signal },
+      { server, question, id: randomId(), timeout: this.timeout, signal },
       this.tcpInFlight,
     );
     return this.classify(answer.message, name, type, server, true);

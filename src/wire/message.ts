@@ -56,6 +56,31 @@ export interface Response {
   additionals: () => Answer[];
 }
 
+/** A checked question, encoded once: the query message (ID 0) and its question section. */
+export interface EncodedQuestion {
+  /** Canonical name. */
+  name: string;
+  type: QueryType;
+  /** The whole query; each use copies it and writes its own ID. */
+  template: Buffer;
+  /** The question section as sent, which an answer must repeat. */
+  section: Buffer;
+}
+
+/** Encodes `name` (already checked and canonical) and `type` for sending. */
+export function encodeQuestion(name: string, type: QueryType, udpPayloadSize: number): EncodedQuestion {
+  const template = encodeQuery(0, name, type, udpPayloadSize);
+  return { name, type, template, section: questionBytes(template) };
+}
+
+/** A copy of the question's query under `id`. */
+export function withId(question: EncodedQuestion, id: number): Buffer {
+  const message = Buffer.allocUnsafe(question.template.length);
+  question.template.copy(message);
+  message.writeUInt16BE(id, 0);
+  return message;
+}
+
 /** What a received message is to the query that waits for it. */
 export type Verdict =
   /** A clean answer to this question. */

@@ -1,29 +1,29 @@
 import { connect } from 'node:net';
 import { DnsError } from './errors.js';
-import { judgeResponse, type QueryType, questionBytes, type Verdict } from './message.js';
+import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
 import type { Nameserver } from './nameserver.js';
 
 /** One question over TCP (RFC 7766 framing: a 2-byte length before each message). */
 export interface TcpExchange {
   server: Nameserver;
-  query: Buffer;
+  question: EncodedQuestion;
   id: number;
-  name: string;
-  type: QueryType;
   /** Covers connect and read together. */
   timeout: number;
   signal: AbortSignal | undefined;
 }
 
 /**
- * Sends `query` over a fresh TCP connection and resolves with the first message that
+ * Sends the question over a fresh TCP connection and resolves with the first message that
  * answers it. Messages that do not match are dropped, as over UDP.
  */
 export function exchangeTcp(
   exchange: TcpExchange,
   inFlight: Set<(reason: unknown) => void>,
 ): Promise<Verdict & { kind: 'answer' }> {
-  const { server, query, id, name, type, timeout, signal } = exchange;
+  const { server, question, id, timeout, signal } = exchange;
+  const { name, type } = question;
+  const query = withId(question, id);
   return new Promise((resolve, reject) => {
     const details = { hostname: name, server: server.label };
     const socket = connect({ host: server.host, port: server.port, family: server.family });
@@ -62,7 +62,7 @@ export function exchangeTcp(
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) return;
-        const verdict = judgeResponse(buffered.subarray(2, 2 + length), id, name, type, questionBytes(query));
+        const verdict = judgeResponse(buffered.subarray(2, 2 + length), id, name, type, question.section);
         buffered = buffered.subarray(2 + length);
         if (verdict.kind === 'answer') return finish(undefined, verdict);
         if (verdict.kind === 'malformed') malformed = verdict.reason;

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { DnsError } from './errors.js';
 import { randomId } from './ids.js';
-import { judgeResponse, type QueryType, type Verdict } from './message.js';
+import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
 import type { Nameserver } from './nameserver.js';
 
 // A socket carries this many queries, then a fresh one (with a fresh, OS-chosen source
@@ -12,10 +12,7 @@ const QUERIES_PER_SOCKET = 512;
 /** A query waiting on a UDP socket: a row in the channel's table. */
 interface Pending {
   id: number;
-  name: string;
-  type: QueryType;
-  /** The question section as sent, to match answers against without decoding them. */
-  question: Buffer;
+  question: EncodedQuestion;
   deadline: number;
   malformed: string | undefined;
   settled: boolean;
@@ -64,23 +61,13 @@ class UdpChannel {
   }
 
   /** Sends `template` (a query message) under a fresh ID; resolves with the verdict on its answer. */
-  ask(
-    template: Buffer,
-    question: Buffer,
-    name: string,
-    type: QueryType,
-    signal: AbortSignal | undefined,
-  ): Promise<Verdict> {
+  ask(question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
     let id = randomId();
     while (this.pending.has(id)) id = randomId();
-    const message = Buffer.allocUnsafe(template.length);
-    template.copy(message);
-    message.writeUInt16BE(id, 0);
+    const message = withId(question, id);
     return new Promise<Verdict>((resolve, reject) => {
       const entry: Pending = {
         id,
-        name,
-        type,
         question,
         deadline: Date.now() + this.timeout,
         malformed: undefined,
@@ -95,7 +82,7 @@ class UdpChannel {
           this.settle(
             entry,
             new DnsError('ECANCELLED', 'query cancelled', {
-              hostname: name,
+              hostname: question.name,
               server: this.server.label,
               cause: signal.reason,
             }),
@@ -159,7 +146,7 @@ class UdpChannel {
       if (!entry.settled && entry.deadline > now) break;
       this.head++;
       if (entry.settled) continue;
-      const details = { hostname: entry.name, server: this.server.label };
+      const details = { hostname: entry.question.name, server: this.server.label };
       this.settle(
         entry,
         entry.malformed === undefined
@@ -174,7 +161,8 @@ class UdpChannel {
     if (address !== this.server.host || port !== this.server.port || buf.length < 2) return;
     const entry = this.pending.get(buf.readUInt16BE(0));
     if (entry === undefined) return;
-    const verdict = judgeResponse(buf, entry.id, entry.name, entry.type, entry.question);
+    const { question } = entry;
+    const verdict = judgeResponse(buf, entry.id, question.name, question.type, question.section);
     if (verdict.kind === 'foreign') return;
     if (verdict.kind === 'malformed') {
       entry.malformed = verdict.reason;
@@ -189,7 +177,7 @@ class UdpChannel {
       this.settle(
         entry,
         new DnsError(code, `UDP ${err.code ?? 'error'}`, {
-          hostname: entry.name,
+          hostname: entry.question.name,
           server: this.server.label,
           cause: err,
         }),
@@ -211,7 +199,11 @@ class UdpChannel {
     for (const entry of [...this.pending.values()]) {
       this.settle(
         entry,
-        new DnsError('ECANCELLED', 'client closed', { hostname: entry.name, server: this.server.label, cause: reason }),
+        new DnsError('ECANCELLED', 'client closed', {
+          hostname: entry.question.name,
+          server: this.server.label,
+          cause: reason,
+        }),
       );
     }
     this.close();
@@ -226,15 +218,8 @@ export class UdpTransport {
   constructor(private readonly timeout: number) {}
 
   /** Asks `server`; resolves with the answer or `truncated` verdict, rejects with a DnsError. */
-  exchange(
-    server: Nameserver,
-    template: Buffer,
-    question: Buffer,
-    name: string,
-    type: QueryType,
-    signal: AbortSignal | undefined,
-  ): Promise<Verdict> {
-    return this.channelFor(server).ask(template, question, name, type, signal);
+  exchange(server: Nameserver, question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
+    return this.channelFor(server).ask(question, signal);
   }
 
   private channelFor(server: Nameserver): UdpChannel {
