@@ -47,11 +47,15 @@ export class Poller {
   /** Queries sent by every poll so far, failed polls included. */
   queries = 0;
 
-  // The names to try, in search-list order: fixed for the life of the poller.
-  private readonly candidates: readonly string[];
+  // The service names to try, in search-list order, each with its SRV name: fixed for
+  // the life of the poller, so a poll builds no name strings.
+  private readonly candidates: readonly { service: string; srv: string }[];
 
   constructor(private readonly query: PeerQuery) {
-    this.candidates = searchCandidates(query.name, query.client.search, query.client.ndots);
+    this.candidates = searchCandidates(query.name, query.client.search, query.client.ndots).map((service) => ({
+      service,
+      srv: query.srvPrefix === undefined ? service : `${query.srvPrefix}.${service}`,
+    }));
   }
 
   /**
@@ -66,16 +70,16 @@ export class Poller {
     for (const candidate of candidates) {
       outcome =
         this.query.srvPrefix === undefined
-          ? await this.addressMode(run, candidate)
-          : await this.srvMode(run, candidate);
+          ? await this.addressMode(run, candidate.service)
+          : await this.srvMode(run, candidate.service, candidate.srv);
       if (outcome.kind === 'records') break;
     }
     if (outcome === undefined) throw new Error('no candidate names'); // searchCandidates never returns []
     return outcome;
   }
 
-  private async srvMode(run: PollRun, service: string): Promise<PollOutcome> {
-    const srv = await run.ask(`${this.query.srvPrefix}.${service}`, 'SRV');
+  private async srvMode(run: PollRun, service: string, srvName: string): Promise<PollOutcome> {
+    const srv = await run.ask(srvName, 'SRV');
     if (srv.status !== 'records') return run.empty(srv);
     const records = srv.answers as SrvAnswer[];
     const fromAdditional = addressesFromAdditional(srv);
