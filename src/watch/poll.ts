@@ -44,6 +44,9 @@ const NO_ADDRESSES: Addresses = { v4: [], v6: [], ttl: Number.POSITIVE_INFINITY 
 export class Poller {
   private targets = new Map<string, Addresses>();
   private serviceAddresses: string | undefined;
+  // A/AAAA mode with names: the PTR name of each address, and the address set they are for.
+  private names = new Map<string, string | undefined>();
+  private namedAddresses: string | undefined;
   /** Queries sent by every poll so far, failed polls included. */
   queries = 0;
 
@@ -148,14 +151,29 @@ export class Poller {
       }
     }
     if (this.query.names) {
-      await run.each(peers, async (peer) => {
-        const ptr = await run.ask(reverseName(peer.address), 'PTR');
-        const target = (ptr.answers as StringAnswer[])[0];
-        if (target === undefined) return;
-        peer.name = canonicalName(target.data);
-        const ordinal = ordinalOf(peer.name);
+      // Names are looked up again only when the address set changed: an unchanged
+      // service costs its A/AAAA queries, not one PTR query per pod and poll.
+      const key = peers
+        .map((peer) => peer.address)
+        .sort()
+        .join(',');
+      if (key !== this.namedAddresses) {
+        const names = new Map<string, string | undefined>();
+        await run.each(peers, async (peer) => {
+          const ptr = await run.ask(reverseName(peer.address), 'PTR');
+          const target = (ptr.answers as StringAnswer[])[0];
+          names.set(peer.address, target === undefined ? undefined : canonicalName(target.data));
+        });
+        this.names = names;
+        this.namedAddresses = key;
+      }
+      for (const peer of peers) {
+        const name = this.names.get(peer.address);
+        if (name === undefined) continue;
+        peer.name = name;
+        const ordinal = ordinalOf(name);
         if (ordinal !== undefined) peer.ordinal = ordinal;
-      });
+      }
     }
     const unique = new Map(peers.map((peer) => [peer.id, peer]));
     return run.records([...unique.values()], ttl);

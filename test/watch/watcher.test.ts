@@ -124,6 +124,23 @@ describe('watchPeers', () => {
     expect(watcher.peers().map((peer) => peer.id)).toEqual([0, 1, 2].map(id));
   });
 
+  it('names: true reads PTR names once, and again only when the address set changes', async () => {
+    const watcher = watch({ port: 3306, names: true, respectTtl: false, interval: 1000 });
+    await watcher.ready();
+    expect(watcher.peers().map((peer) => [peer.name, peer.ordinal])).toEqual(
+      [0, 1, 2].map((i) => [`kafka-${i}.${SVC}`, i]),
+    );
+    expect(dns.stats.byType.PTR).toBe(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 2);
+    expect(dns.stats.byType.PTR).toBe(3);
+    addKafka(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 3);
+    expect(dns.stats.byType.PTR).toBe(3 + 4);
+    expect(watcher.peers().map((peer) => peer.ordinal)).toEqual([0, 1, 2, 3]);
+  });
+
   it('A/AAAA mode: the address is the identity', async () => {
     const watcher = watch({ port: 5432 });
     await watcher.ready();
