@@ -86,6 +86,41 @@ export interface DnsResult {
   ttl: number;
 }
 
+/**
+ * A DnsResult whose Additional section is decoded only if somebody reads it: most answers'
+ * Additional section is just OPT. (A getter on the class, not on each object: defining a
+ * property per result cost more than the decoding it saved.)
+ */
+class Result implements DnsResult {
+  readonly authoritative: boolean;
+  readonly truncated: boolean;
+
+  constructor(
+    readonly name: string,
+    readonly type: QueryType,
+    readonly rcode: string,
+    readonly status: 'records' | 'nxdomain' | 'nodata',
+    readonly answers: Answer[],
+    private readonly message: Response,
+    readonly tcp: boolean,
+    readonly server: string,
+    readonly ttl: number,
+  ) {
+    this.authoritative = message.authoritative;
+    this.truncated = tcp;
+  }
+
+  get additionals(): Answer[] {
+    return this.message.additionals();
+  }
+
+  /** The plain fields, Additional records included, for logs and JSON. */
+  toJSON(): Omit<DnsResult, never> {
+    const { name, type, rcode, status, answers, authoritative, truncated, tcp, server, ttl, additionals } = this;
+    return { name, type, rcode, status, answers, additionals, authoritative, truncated, tcp, server, ttl };
+  }
+}
+
 /** An SRV record as `resolveSrv` returns it. */
 export interface SrvRecord {
   /** Canonical target name (lower-case, no trailing dot). */
@@ -309,21 +344,8 @@ export class DnsClient {
     if (rcode !== 'NOERROR' && rcode !== 'NXDOMAIN') throw new DnsError('EBADRESP', `response code ${rcode}`, details);
     const answers = rcode === 'NXDOMAIN' ? [] : answersFor(message, name, type);
     const status = rcode === 'NXDOMAIN' ? 'nxdomain' : answers.length === 0 ? 'nodata' : 'records';
-    const result = {
-      name,
-      type,
-      rcode,
-      status,
-      answers,
-      authoritative: message.authoritative,
-      truncated: tcp,
-      tcp,
-      server: server.label,
-      ttl: status === 'records' ? minTtl(answers, 0) : negativeTtl(message),
-    } as DnsResult;
-    // Decoded only if somebody reads it: most answers' Additional section is just OPT.
-    Object.defineProperty(result, 'additionals', { get: message.additionals, enumerable: true });
-    return result;
+    const ttl = status === 'records' ? minTtl(answers, 0) : negativeTtl(message);
+    return new Result(name, type, rcode, status, answers, message, tcp, server.label, ttl);
   }
 
   private throwIfCancelled(hostname: string, signal: AbortSignal | undefined): void {
