@@ -10,4 +10,10 @@ type PartDecoder<T> = ((buf: Buffer, offset: number) => T) & { bytes: number };
 export const parts = dnsPacket as unknown as {
   question: { decode: PartDecoder<Question> };
   answer: { decode: PartDecoder<Answer> };
+  name: { decode: PartDecoder<string> };
+  /** RDATA decoders: `offset` points at RDLENGTH. */
+  a: { decode: PartDecoder<string> };
+  aaaa: { decode: PartDecoder<string> };
+  ptr: { decode: PartDecoder<string> };
+  srv: { decode: PartDecoder<{ priority: number; weight: number; port: number; target: string }> };
 };

@@ -116,16 +116,16 @@ export function judgeResponse(buf: Buffer, id: number, name: string, type: Query
   const authorityCount = buf.readUInt16BE(8);
   const additionalCount = buf.readUInt16BE(10);
   try {
-    const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities);
+    const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities, name);
     const authorities =
-      answerCount === 0 ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals) : NO_RECORDS;
+      answerCount === 0 ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals, name) : NO_RECORDS;
     const problem = recordProblem(answers);
     if (problem !== undefined) return { kind: 'malformed', reason: problem };
     let additionals: Answer[] | undefined;
     const decodeAdditionals = () => {
       if (additionals === undefined) {
         try {
-          const records = decodeRecords(buf, layout.additionals, additionalCount, layout.end).filter(
+          const records = decodeRecords(buf, layout.additionals, additionalCount, layout.end, name).filter(
             (r) => r.type !== 'OPT',
           );
           additionals = recordProblem(records) === undefined ? records : NO_RECORDS;
@@ -145,18 +145,51 @@ export function judgeResponse(buf: Buffer, id: number, name: string, type: Query
   }
 }
 
+// The record types the client reads, by type code, with dns-packet's RDATA decoder.
+const READ_TYPES = new Map<
+  number,
+  { type: 'A' | 'AAAA' | 'SRV' | 'PTR'; rdata: { decode: (buf: Buffer, offset: number) => unknown } }
+>([
+  [1, { type: 'A', rdata: parts.a }],
+  [28, { type: 'AAAA', rdata: parts.aaaa }],
+  [33, { type: 'SRV', rdata: parts.srv }],
+  [12, { type: 'PTR', rdata: parts.ptr }],
+]);
+const POINTER_TO_QUESTION = 0xc00c;
+
 // Decodes `count` records from `start`; they must end exactly at `end`, where the walk by
-// length fields said the section ends.
-function decodeRecords(buf: Buffer, start: number, count: number, end: number): Answer[] {
+// length fields said the section ends. Records of the types the client reads whose owner
+// is a pointer to the question (nearly all of them) take the question's name instead of
+// decoding it again; everything else goes through dns-packet whole.
+function decodeRecords(buf: Buffer, start: number, count: number, end: number, question: string): Answer[] {
   const records: Answer[] = new Array(count);
   let offset = start;
   for (let i = 0; i < count; i++) {
-    records[i] = parts.answer.decode(buf, offset);
-    offset += parts.answer.decode.bytes;
+    const known =
+      buf.readUInt16BE(offset) === POINTER_TO_QUESTION ? READ_TYPES.get(buf.readUInt16BE(offset + 2)) : undefined;
+    const klass = known === undefined ? 0 : buf.readUInt16BE(offset + 4);
+    if (known === undefined || (klass & 0x7fff) !== 1) {
+      records[i] = parts.answer.decode(buf, offset);
+      offset += parts.answer.decode.bytes;
+      continue;
+    }
+    const decoder = known.rdata.decode as PartDecoderOf<unknown>;
+    const data = decoder(buf, offset + 10);
+    records[i] = {
+      name: question,
+      type: known.type,
+      ttl: buf.readUInt32BE(offset + 6),
+      class: 'IN',
+      flush: (klass & 0x8000) !== 0,
+      data,
+    } as Answer;
+    offset += 10 + decoder.bytes;
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');
   return records;
 }
+
+type PartDecoderOf<T> = ((buf: Buffer, offset: number) => T) & { bytes: number };
 
 // The question section, checked without trusting the rest of the message.
 function questionMatches(buf: Buffer, name: string, type: QueryType): boolean {

@@ -6,7 +6,13 @@ import { resolvePeers } from '../../src/index.js';
 import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
 import { judgeResponse } from '../../src/wire/message.js';
-import { aRecord, responseTo, type ScriptedServer, startScriptedServer } from '../support/scripted-server.js';
+import {
+  aRecord,
+  compressedResponseTo,
+  responseTo,
+  type ScriptedServer,
+  startScriptedServer,
+} from '../support/scripted-server.js';
 
 const NAME = 'fuzz.default.svc.cluster.local';
 const TRUTH = ['10.70.0.1', '10.70.0.2', '10.70.0.3'];
@@ -22,6 +28,8 @@ const fuzzed = fc.oneof(
     edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
     cut: fc.option(fc.nat(), { nil: undefined }),
     tail: fc.uint8Array({ maxLength: 6 }),
+    // Owner names as pointers to the question (as real servers send them), or spelled out.
+    compressed: fc.boolean(),
   }),
 );
 
@@ -64,10 +72,9 @@ describe(`${RUNS.toLocaleString('en')} random and mutated responses through reso
             bytes.writeUInt16BE(id, 0);
             return bytes;
           }
-          const bytes = Buffer.concat([
-            responseTo(query, { answers: TRUTH.map((ip) => aRecord(NAME, ip)) }),
-            Buffer.from(spec.tail),
-          ]);
+          const answers = TRUTH.map((ip) => aRecord(NAME, ip));
+          const base = spec.compressed ? compressedResponseTo(query, answers) : responseTo(query, { answers });
+          const bytes = Buffer.concat([base, Buffer.from(spec.tail)]);
           for (const [at, value] of spec.edits) bytes[2 + (at % (bytes.length - 2))] = value;
           return spec.cut === undefined ? bytes : bytes.subarray(0, Math.max(2, spec.cut % (bytes.length + 1)));
         };

@@ -43,6 +43,23 @@ export function responseTo(query: DecodedPacket, fields: Partial<Packet> & { rco
   } as Packet);
 }
 
+/**
+ * Like {@link responseTo}, with every answer whose owner is the question's name written as
+ * a pointer to the question (0xC00C), as real servers compress them.
+ */
+export function compressedResponseTo(query: DecodedPacket, answers: Answer[]): Buffer {
+  const head = responseTo(query, { answers: [] });
+  const qname = (query.questions?.[0]?.name ?? '').toLowerCase();
+  const records = answers.map((record) => {
+    const alone = encode({ type: 'response', answers: [record] }).subarray(12);
+    if (record.name.toLowerCase() !== qname) return alone;
+    return Buffer.concat([Buffer.from([0xc0, 0x0c]), alone.subarray(Buffer.byteLength(qname) + 2)]);
+  });
+  const message = Buffer.concat([head, ...records]);
+  message.writeUInt16BE(answers.length, 6);
+  return message;
+}
+
 export function aRecord(name: string, address: string, ttl = 5): Answer {
   return { type: 'A', name, ttl, class: 'IN', data: address };
 }

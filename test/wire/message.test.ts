@@ -1,7 +1,7 @@
 import { decode, encode } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { answersFor, canonicalName, encodeQuery, judgeResponse, minTtl } from '../../src/wire/message.js';
-import { aRecord, responseTo } from '../support/scripted-server.js';
+import { aRecord, compressedResponseTo, responseTo } from '../support/scripted-server.js';
 
 const NAME = 'kafka.default.svc.cluster.local';
 const query = decode(encodeQuery(4242, NAME, 'A', 1232));
@@ -45,6 +45,21 @@ describe('judgeResponse', () => {
     });
     expect(judgeResponse(twoQuestions, 4242, NAME, 'A').kind).toBe('foreign');
     expect(judgeResponse(Buffer.alloc(5), 4242, NAME, 'A').kind).toBe('foreign');
+  });
+
+  it('reads answers whose owner is a pointer to the question, as real servers send them', () => {
+    const compressed = compressedResponseTo(query, [aRecord(NAME, '10.0.0.1'), aRecord(NAME, '10.0.0.2')]);
+    const verdict = judgeResponse(compressed, 4242, NAME, 'A');
+    expect(verdict.kind).toBe('answer');
+    if (verdict.kind !== 'answer') return;
+    expect(verdict.message.answers).toEqual([
+      expect.objectContaining({ name: NAME, type: 'A', ttl: 5, class: 'IN', data: '10.0.0.1' }),
+      expect.objectContaining({ name: NAME, type: 'A', ttl: 5, class: 'IN', data: '10.0.0.2' }),
+    ]);
+    // An A record claiming 5 bytes of data behind a pointer owner is still refused.
+    const bad = Buffer.from(compressed);
+    bad.writeUInt16BE(5, bad.length - 6);
+    expect(judgeResponse(bad, 4242, NAME, 'A').kind).toBe('malformed');
   });
 
   it('matches names case-insensitively and with or without the trailing dot', () => {
