@@ -160,7 +160,7 @@ export class Poller {
       if (key !== this.namedAddresses) {
         const names = new Map<string, string | undefined>();
         await run.each(peers, async (peer) => {
-          const ptr = await run.ask(reverseName(peer.address), 'PTR');
+          const ptr = await run.ask(reverseName(peer.address), 'PTR', false);
           const target = (ptr.answers as StringAnswer[])[0];
           names.set(peer.address, target === undefined ? undefined : canonicalName(target.data));
         });
@@ -212,10 +212,11 @@ class PollRun {
     private readonly onQuery: () => void,
   ) {}
 
-  async ask(name: string, type: QueryType): Promise<DnsResult> {
+  /** `remember: false` for names that come and go with pods (targets, reverse names). */
+  async ask(name: string, type: QueryType, remember = true): Promise<DnsResult> {
     this.queries++;
     this.onQuery();
-    const result = await this.query.client.query(name, type, { signal: this.signal });
+    const result = await this.query.client.query(name, type, { signal: this.signal, remember });
     if (result.truncated) this.truncations++;
     return result;
   }
@@ -223,8 +224,8 @@ class PollRun {
   async addressesOf(target: string, families: { v4: boolean; v6: boolean }): Promise<Addresses> {
     const { family } = this.query;
     const [v4, v6] = await Promise.all([
-      family === 6 || !families.v4 ? undefined : this.ask(target, 'A'),
-      family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA'),
+      family === 6 || !families.v4 ? undefined : this.ask(target, 'A', false),
+      family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA', false),
     ]);
     const ttl = Math.min(v4?.status === 'records' ? v4.ttl : Infinity, v6?.status === 'records' ? v6.ttl : Infinity);
     return { v4: strings(v4), v6: strings(v6), ttl };

@@ -134,6 +134,13 @@ export interface SrvRecord {
 /** Per-query options. */
 export interface QueryOptions {
   signal?: AbortSignal | undefined;
+  /**
+   * Keep this question's encoding for the next time it is asked. Turn it off for names that
+   * come and go (SRV targets, pods' reverse names), so the cache holds only what is asked
+   * again and again.
+   * @default true
+   */
+  remember?: boolean;
 }
 
 const MAX_CACHED_QUESTIONS = 4096;
@@ -212,7 +219,7 @@ export class DnsClient {
    * a usable answer within `attempts`.
    */
   async query(name: string, type: QueryType, options: QueryOptions = {}): Promise<DnsResult> {
-    const question = this.question(name, type);
+    const question = this.question(name, type, options.remember ?? true);
     this.stats.queries++;
     if (!queryChannel.hasSubscribers) return this.attempt(question, options.signal);
     const started = performance.now();
@@ -231,7 +238,7 @@ export class DnsClient {
 
   // The checked name and its encoded query (ID 0), kept for names asked again: a watcher
   // asks the same few questions for ever.
-  private question(name: string, type: QueryType): EncodedQuestion {
+  private question(name: string, type: QueryType, remember: boolean): EncodedQuestion {
     // By type, then by the name as given: callers ask the same name strings again and
     // again, and a string's hash is computed once.
     let byName = this.questions.get(type);
@@ -242,6 +249,7 @@ export class DnsClient {
     let question = byName.get(name);
     if (question === undefined) {
       question = encodeQuestion(checkName(name), type, this.udpPayloadSize);
+      if (!remember) return question;
       if (byName.size >= MAX_CACHED_QUESTIONS) byName.clear();
       byName.set(name, question);
     }

@@ -66,6 +66,16 @@ describe('DnsClient', () => {
     expect(await client.resolveA(NAME)).toEqual(['10.0.0.7']);
   });
 
+  it('remembers encoded questions only when asked to, so names that come and go do not pile up', async () => {
+    server.onUdp((ex) => ex.reply({ answers: [aRecord(ex.query.questions?.[0]?.name ?? '', '10.0.0.1')] }));
+    const cached = () =>
+      (client as unknown as { questions: Map<string, Map<string, unknown>> }).questions.get('A')?.size ?? 0;
+    await client.query(NAME, 'A');
+    await client.query(NAME, 'A');
+    for (let i = 0; i < 50; i++) await client.query(`pod-${i}.${NAME}`, 'A', { remember: false });
+    expect(cached()).toBe(1);
+  });
+
   it('matches the question name case-insensitively', async () => {
     server.onUdp((ex) => {
       ex.reply({
