@@ -144,6 +144,7 @@ export interface QueryOptions {
 }
 
 const MAX_CACHED_QUESTIONS = 4096;
+const QUERY_TYPES: ReadonlySet<string> = new Set(['A', 'AAAA', 'SRV', 'PTR']);
 
 /** Counters since the client was made. */
 export interface DnsClientStats {
@@ -243,6 +244,8 @@ export class DnsClient {
     // again, and a string's hash is computed once.
     let byName = this.questions.get(type);
     if (byName === undefined) {
+      if (!QUERY_TYPES.has(type))
+        throw new TypeError(`type: expected 'A', 'AAAA', 'SRV' or 'PTR', got ${describe(type)}`);
       byName = new Map();
       this.questions.set(type, byName);
     }

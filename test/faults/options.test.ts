@@ -97,7 +97,7 @@ describe('every option with a wrong type or an out-of-range value throws a TypeE
     await expectRejectedTypeError(() => resolvePeers('web' as never), 'options', 'web');
   });
 
-  it('DnsClient', () => {
+  it('DnsClient', async () => {
     const numbers: Record<string, unknown[]> = {
       timeout: [0],
       attempts: [0],
@@ -111,6 +111,14 @@ describe('every option with a wrong type or an out-of-range value throws a TypeE
     for (const value of ['::1', [], [7], null])
       expectTypeError(() => new DnsClient({ nameservers: value as never }), 'nameservers', value);
     for (const value of [5, 'x']) expectTypeError(() => new DnsClient(value as never), 'DnsClient options', value);
+    const client = new DnsClient({ nameservers: ['127.0.0.1:1'] });
+    try {
+      for (const value of ['MX', 'a', 5, null]) {
+        await expectRejectedTypeError(() => client.query('web.example', value as never), 'type', value);
+      }
+    } finally {
+      client.close();
+    }
   });
 
   it('createPeerPool', async () => {
