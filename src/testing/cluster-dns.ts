@@ -4,6 +4,7 @@ import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
 import { reverseName } from '../k8s/names.js';
 import { checkName, describe, rejectNulls } from '../wire/check.js';
+import { FrameReader, frame } from '../wire/framing.js';
 import { canonicalName } from '../wire/message.js';
 
 /** Options of {@link createClusterDns}. */
@@ -154,20 +155,12 @@ export async function createClusterDns(options: ClusterDnsOptions = {}): Promise
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => socket.destroy());
-    let buffered: Buffer = Buffer.alloc(0);
+    const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const length = buffered.readUInt16BE(0);
-        const message = buffered.subarray(2, 2 + length);
-        buffered = buffered.subarray(2 + length);
+      for (const message of reader.push(chunk)) {
         stats.tcp++;
         const reply = respond(message, TCP_LIMIT);
-        if (reply === undefined) continue;
-        const frame = Buffer.allocUnsafe(2 + reply.length);
-        frame.writeUInt16BE(reply.length, 0);
-        reply.copy(frame, 2);
-        socket.write(frame);
+        if (reply !== undefined) socket.write(frame(reply));
       }
     });
   });

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { DnsError } from './errors.js';
+import { FrameReader, frame } from './framing.js';
 import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
 import type { Nameserver } from './nameserver.js';
 
@@ -27,7 +28,7 @@ export function exchangeTcp(
   return new Promise((resolve, reject) => {
     const details = { hostname: name, server: server.label };
     const socket = connect({ host: server.host, port: server.port, family: server.family });
-    let buffered: Buffer = Buffer.alloc(0);
+    const reader = new FrameReader();
     let malformed: string | undefined;
     let done = false;
     const finish = (error: DnsError | undefined, verdict?: Verdict & { kind: 'answer' }) => {
@@ -52,18 +53,11 @@ export function exchangeTcp(
       );
     }, timeout);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const frame = Buffer.allocUnsafe(2 + query.length);
-    frame.writeUInt16BE(query.length, 0);
-    query.copy(frame, 2);
     socket.setNoDelay(true);
-    socket.write(frame);
+    socket.write(frame(query));
     socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2) {
-        const length = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + length) return;
-        const verdict = judgeResponse(buffered.subarray(2, 2 + length), id, name, type, question.section);
-        buffered = buffered.subarray(2 + length);
+      for (const message of reader.push(chunk)) {
+        const verdict = judgeResponse(message, id, name, type, question.section);
         if (verdict.kind === 'answer') return finish(undefined, verdict);
         if (verdict.kind === 'malformed') malformed = verdict.reason;
         // TC over TCP means the answer exceeds 64 KB: nothing complete will come.

@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
+import { FrameReader, frame } from '../../src/wire/framing.js';
 
 /** What a scripted handler gets for each query. */
 export interface Exchange {
@@ -105,23 +106,16 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    let buffered: Buffer = Buffer.alloc(0);
+    const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
-      const raw = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-      buffered = buffered.subarray(2 + raw.length);
-      server.tcpQueries++;
-      const query = decode(raw);
-      const send = (buf: Buffer) => {
-        const frame = Buffer.alloc(2 + buf.length);
-        frame.writeUInt16BE(buf.length, 0);
-        buf.copy(frame, 2);
-        socket.write(frame);
-      };
-      const rinfo = { address: '127.0.0.1', family: 'IPv4', port: socket.remotePort ?? 0, size: raw.length } as const;
-      const sendRawAndClose = (buf: Buffer) => socket.end(buf);
-      tcpHandler({ query, raw, rinfo, send, sendRawAndClose, reply: (fields) => send(responseTo(query, fields)) });
+      for (const raw of reader.push(chunk)) {
+        server.tcpQueries++;
+        const query = decode(raw);
+        const send = (buf: Buffer) => socket.write(frame(buf));
+        const rinfo = { address: '127.0.0.1', family: 'IPv4', port: socket.remotePort ?? 0, size: raw.length } as const;
+        const sendRawAndClose = (buf: Buffer) => socket.end(buf);
+        tcpHandler({ query, raw, rinfo, send, sendRawAndClose, reply: (fields) => send(responseTo(query, fields)) });
+      }
     });
   });
   return server;
