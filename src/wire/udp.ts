@@ -8,6 +8,7 @@ import type { Nameserver } from './nameserver.js';
 // port) takes over: an off-path spoofer must guess port and ID, and never gets a port
 // that stays put for the life of the process.
 const QUERIES_PER_SOCKET = 512;
+const NOTHING = (): void => {};
 
 /** A query waiting on a UDP socket: a row in the channel's table. */
 interface Pending {
@@ -118,8 +119,15 @@ class UdpChannel {
       if (this.worn) this.close();
       else if (!this.closed) this.socket.unref();
     }
-    if (outcome instanceof DnsError) entry.reject(outcome);
-    else entry.resolve(outcome);
+    const { resolve, reject } = entry;
+    // The entry may wait in the deadline queue for up to a timeout more: it must not keep
+    // the answer (through the promise its resolver holds) or the signal alive that long.
+    entry.resolve = NOTHING;
+    entry.reject = NOTHING;
+    entry.signal = undefined;
+    entry.onAbort = undefined;
+    if (outcome instanceof DnsError) reject(outcome);
+    else resolve(outcome);
   }
 
   private arm(): void {

@@ -1,4 +1,4 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
@@ -23,7 +23,7 @@ export type Handler = (exchange: Exchange) => void;
 export interface ScriptedServer {
   nameserver: string;
   port: number;
-  udp: Socket;
+  udp: UdpSocket;
   udpQueries: number;
   tcpQueries: number;
   onUdp(handler: Handler): void;
@@ -65,14 +65,27 @@ export function aRecord(name: string, address: string, ttl = 5): Answer {
   return { type: 'A', name, ttl, class: 'IN', data: address };
 }
 
+// UDP and TCP on one port: the UDP port the OS picked, tried for TCP, again if TCP's is taken.
+async function listenBoth(): Promise<{ udp: UdpSocket; tcp: Server; port: number }> {
+  for (let tries = 0; ; tries++) {
+    const udp = createSocket('udp4');
+    udp.bind(0, '127.0.0.1');
+    await once(udp, 'listening');
+    const port = udp.address().port;
+    const tcp: Server = createServer();
+    try {
+      tcp.listen(port, '127.0.0.1');
+      await once(tcp, 'listening');
+      return { udp, tcp, port };
+    } catch (err) {
+      udp.close();
+      if (tries >= 20) throw err;
+    }
+  }
+}
+
 export async function startScriptedServer(): Promise<ScriptedServer> {
-  const udp = createSocket('udp4');
-  udp.bind(0, '127.0.0.1');
-  await once(udp, 'listening');
-  const port = udp.address().port;
-  const tcp: Server = createServer();
-  tcp.listen(port, '127.0.0.1');
-  await once(tcp, 'listening');
+  const { udp, tcp, port } = await listenBoth();
   let udpHandler: Handler = (exchange) => exchange.reply();
   let tcpHandler: Handler = (exchange) => exchange.reply();
   const sockets = new Set<TcpSocket>();
