@@ -1,11 +1,11 @@
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { once } from 'node:events';
-import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
+import type { RemoteInfo } from 'node:dgram';
+import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
 import { reverseName } from '../k8s/names.js';
 import { checkName, describe, rejectNulls } from '../wire/check.js';
-import { FrameReader, frame } from '../wire/framing.js';
+import { frame } from '../wire/framing.js';
 import { canonicalName } from '../wire/message.js';
+import { acceptFramed, listenUdpAndTcp } from './listen.js';
 
 /** Options of {@link createClusterDns}. */
 export interface ClusterDnsOptions {
@@ -109,7 +109,7 @@ export async function createClusterDns(options: ClusterDnsOptions = {}): Promise
     throw new TypeError(`port: expected an integer in 0..65535, got ${describe(requestedPort)}`);
   }
   const records = new RecordStore(clusterDomain, ttl, options.additionals ?? true);
-  const { udp, tcp, port } = await listen(requestedPort);
+  const { udp, tcp, port } = await listenUdpAndTcp(requestedPort);
   const stats: ClusterDnsStats = { udp: 0, tcp: 0, byType: {} };
   let failure: FailureMode = null;
   const connections = new Set<Socket>();
@@ -151,18 +151,10 @@ export async function createClusterDns(options: ClusterDnsOptions = {}): Promise
     const reply = respond(buf, 0);
     if (reply !== undefined) udp.send(reply, rinfo.port, rinfo.address);
   });
-  tcp.on('connection', (socket: Socket) => {
-    connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
-    socket.on('error', () => socket.destroy());
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      for (const message of reader.push(chunk)) {
-        stats.tcp++;
-        const reply = respond(message, TCP_LIMIT);
-        if (reply !== undefined) socket.write(frame(reply));
-      }
-    });
+  acceptFramed(tcp, connections, (message, socket) => {
+    stats.tcp++;
+    const reply = respond(message, TCP_LIMIT);
+    if (reply !== undefined) socket.write(frame(reply));
   });
 
   let closed: Promise<void> | undefined;
@@ -192,26 +184,6 @@ export async function createClusterDns(options: ClusterDnsOptions = {}): Promise
       return closed;
     },
   };
-}
-
-// UDP and TCP on the same port: with port 0, take the UDP port the OS picked and try it
-// for TCP, again with another port if TCP's is taken.
-async function listen(requested: number): Promise<{ udp: UdpSocket; tcp: Server; port: number }> {
-  for (let tries = 0; ; tries++) {
-    const udp = createSocket('udp4');
-    udp.bind(requested, '127.0.0.1');
-    await once(udp, 'listening');
-    const port = udp.address().port;
-    const tcp = createServer();
-    try {
-      tcp.listen(port, '127.0.0.1');
-      await once(tcp, 'listening');
-      return { udp, tcp, port };
-    } catch (err) {
-      udp.close();
-      if (requested !== 0 || tries >= 20) throw err;
-    }
-  }
 }
 
 // Drops the Additional section, then trailing answers, until the message fits; sets TC

@@ -1,8 +1,8 @@
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { once } from 'node:events';
-import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
+import type { Socket as TcpSocket } from 'node:net';
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
-import { FrameReader, frame } from '../../src/wire/framing.js';
+import { acceptFramed, listenUdpAndTcp } from '../../src/testing/listen.js';
+import { frame } from '../../src/wire/framing.js';
 
 /** What a scripted handler gets for each query. */
 export interface Exchange {
@@ -65,27 +65,8 @@ export function aRecord(name: string, address: string, ttl = 5): Answer {
   return { type: 'A', name, ttl, class: 'IN', data: address };
 }
 
-// UDP and TCP on one port: the UDP port the OS picked, tried for TCP, again if TCP's is taken.
-async function listenBoth(): Promise<{ udp: UdpSocket; tcp: Server; port: number }> {
-  for (let tries = 0; ; tries++) {
-    const udp = createSocket('udp4');
-    udp.bind(0, '127.0.0.1');
-    await once(udp, 'listening');
-    const port = udp.address().port;
-    const tcp: Server = createServer();
-    try {
-      tcp.listen(port, '127.0.0.1');
-      await once(tcp, 'listening');
-      return { udp, tcp, port };
-    } catch (err) {
-      udp.close();
-      if (tries >= 20) throw err;
-    }
-  }
-}
-
 export async function startScriptedServer(): Promise<ScriptedServer> {
-  const { udp, tcp, port } = await listenBoth();
+  const { udp, tcp, port } = await listenUdpAndTcp(0);
   let udpHandler: Handler = (exchange) => exchange.reply();
   let tcpHandler: Handler = (exchange) => exchange.reply();
   const sockets = new Set<TcpSocket>();
@@ -115,21 +96,13 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
     const send = (buf: Buffer) => udp.send(buf, rinfo.port, rinfo.address);
     udpHandler({ query, raw, rinfo, send, sendRawAndClose: send, reply: (fields) => send(responseTo(query, fields)) });
   });
-  tcp.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      for (const raw of reader.push(chunk)) {
-        server.tcpQueries++;
-        const query = decode(raw);
-        const send = (buf: Buffer) => socket.write(frame(buf));
-        const rinfo = { address: '127.0.0.1', family: 'IPv4', port: socket.remotePort ?? 0, size: raw.length } as const;
-        const sendRawAndClose = (buf: Buffer) => socket.end(buf);
-        tcpHandler({ query, raw, rinfo, send, sendRawAndClose, reply: (fields) => send(responseTo(query, fields)) });
-      }
-    });
+  acceptFramed(tcp, sockets, (raw, socket) => {
+    server.tcpQueries++;
+    const query = decode(raw);
+    const send = (buf: Buffer) => socket.write(frame(buf));
+    const rinfo = { address: '127.0.0.1', family: 'IPv4', port: socket.remotePort ?? 0, size: raw.length } as const;
+    const sendRawAndClose = (buf: Buffer) => socket.end(buf);
+    tcpHandler({ query, raw, rinfo, send, sendRawAndClose, reply: (fields) => send(responseTo(query, fields)) });
   });
   return server;
 }
