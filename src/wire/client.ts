@@ -1,8 +1,8 @@
 import type { Answer, SrvAnswer, StringAnswer } from 'dns-packet';
+import { Transport } from './channel.js';
 import { checkInteger, checkName, describe, rejectNulls } from './check.js';
 import { type QueryMessage, queryChannel } from './diagnostics.js';
 import { DnsError } from './errors.js';
-import { randomId } from './ids.js';
 import {
   answersFor,
   canonicalName,
@@ -16,8 +16,8 @@ import {
 } from './message.js';
 import { type Nameserver, parseNameserver } from './nameserver.js';
 import { readResolvConf } from './resolv-conf.js';
-import { exchangeTcp } from './tcp.js';
-import { UdpTransport } from './udp.js';
+import { TcpChannel } from './tcp.js';
+import { UdpChannel } from './udp.js';
 
 export type { QueryType } from './message.js';
 
@@ -76,7 +76,7 @@ export interface DnsResult {
   readonly additionals: Answer[];
   /** AA flag. */
   authoritative: boolean;
-  /** The UDP answer came with TC=1 (so this one came over TCP). */
+  /** The UDP answer came with TC=1 (so this one was asked again over TCP). */
   truncated: boolean;
   /** Answered over TCP. */
   tcp: boolean;
@@ -93,7 +93,6 @@ export interface DnsResult {
  */
 class Result implements DnsResult {
   readonly authoritative: boolean;
-  readonly truncated: boolean;
 
   constructor(
     readonly name: string,
@@ -103,11 +102,11 @@ class Result implements DnsResult {
     readonly answers: Answer[],
     private readonly message: Response,
     readonly tcp: boolean,
+    readonly truncated: boolean,
     readonly server: string,
     readonly ttl: number,
   ) {
     this.authoritative = message.authoritative;
-    this.truncated = tcp;
   }
 
   get additionals(): Answer[] {
@@ -141,6 +140,20 @@ export interface QueryOptions {
    * @default true
    */
   remember?: boolean;
+  /**
+   * Ask over TCP from the start, on one pipelined connection per nameserver that is kept
+   * while in use (and closed after 1 s idle). For many lookups at once: a few writes and
+   * reads carry them all, where UDP costs a datagram each way per lookup.
+   * @default false
+   */
+  tcp?: boolean;
+}
+
+/** One query as asked: the question, its signal, its transport. */
+interface How {
+  question: EncodedQuestion;
+  signal: AbortSignal | undefined;
+  tcp: boolean;
 }
 
 const MAX_CACHED_QUESTIONS = 4096;
@@ -173,9 +186,9 @@ export class DnsClient {
   readonly stats: DnsClientStats = { queries: 0, truncations: 0, tcpFallbacks: 0, failures: 0 };
 
   private readonly servers: readonly Nameserver[];
-  private readonly udp: UdpTransport;
+  private readonly udp: Transport;
+  private readonly tcp: Transport;
   private readonly questions = new Map<QueryType, Map<string, EncodedQuestion>>();
-  private readonly tcpInFlight = new Set<(reason: unknown) => void>();
   private isClosed = false;
   // Rotation starts from the last server that answered, as resolvers with `rotate` off do.
   private preferred = 0;
@@ -206,7 +219,8 @@ export class DnsClient {
       512,
       65535,
     );
-    this.udp = new UdpTransport(this.timeout);
+    this.udp = new Transport((server, onClose) => new UdpChannel(server, this.timeout, onClose));
+    this.tcp = new Transport((server, onClose) => new TcpChannel(server, this.timeout, onClose));
   }
 
   /** True once {@link close} was called. */
@@ -219,15 +233,32 @@ export class DnsClient {
    * authoritative NXDOMAIN/NODATA; rejects with a {@link DnsError} when no server gave
    * a usable answer within `attempts`.
    */
-  async query(name: string, type: QueryType, options: QueryOptions = {}): Promise<DnsResult> {
-    const question = this.question(name, type, options.remember ?? true);
+  query(name: string, type: QueryType, options: QueryOptions = {}): Promise<DnsResult> {
+    let question: EncodedQuestion;
+    try {
+      checkQueryOptions(options);
+      question = this.question(name, type, options.remember ?? true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.stats.queries++;
-    if (!queryChannel.hasSubscribers) return this.attempt(question, options.signal);
+    const how: How = { question, signal: options.signal, tcp: options.tcp ?? false };
+    if (!queryChannel.hasSubscribers) return this.attempt(how, 0);
+    return this.reported(how);
+  }
+
+  private async reported(how: How): Promise<DnsResult> {
+    const { question } = how;
     const started = performance.now();
     const report = (message: Omit<QueryMessage, 'name' | 'type' | 'durationMs'>) =>
-      queryChannel.publish({ name: question.name, type, durationMs: performance.now() - started, ...message });
+      queryChannel.publish({
+        name: question.name,
+        type: question.type,
+        durationMs: performance.now() - started,
+        ...message,
+      });
     try {
-      const result = await this.attempt(question, options.signal);
+      const result = await this.attempt(how, 0);
       report({ server: result.server, status: result.status, error: undefined, tcp: result.tcp });
       return result;
     } catch (err) {
@@ -259,54 +290,46 @@ export class DnsClient {
     return question;
   }
 
-  private async attempt(question: EncodedQuestion, signal: AbortSignal | undefined): Promise<DnsResult> {
-    let lastError: DnsError | undefined;
-    for (let attempt = 0; attempt < this.attempts; attempt++) {
-      this.throwIfCancelled(question.name, signal);
-      const index = (this.preferred + attempt) % this.servers.length;
-      const server = this.servers[index] as Nameserver;
-      let result: DnsResult;
-      try {
-        result = await this.ask(server, question, signal);
-      } catch (err) {
-        if (!(err instanceof DnsError) || !err.retryable) throw this.failed(err, question.name);
-        lastError = err;
-        continue;
-      }
-      this.preferred = index;
-      return result;
-    }
-    throw this.failed(
-      lastError ?? new DnsError('ETIMEOUT', 'no attempt made', { hostname: question.name }),
-      question.name,
+  // Attempt `attempt` (from 0) of `question`, then the next ones while failures are
+  // retryable. Promise chains rather than async functions: this is the path every query
+  // takes, and each async frame costs a promise and a resumption.
+  private attempt(how: How, attempt: number): Promise<DnsResult> {
+    const { question } = how;
+    const cancelled = this.cancellation(question.name, how.signal);
+    if (cancelled !== undefined) return Promise.reject(this.failed(cancelled, question.name));
+    const index = (this.preferred + attempt) % this.servers.length;
+    return this.ask(this.servers[index] as Nameserver, how).then(
+      (result) => {
+        this.preferred = index;
+        return result;
+      },
+      (err: unknown) => {
+        if (!(err instanceof DnsError) || !err.retryable || attempt + 1 >= this.attempts) {
+          throw this.failed(err, question.name);
+        }
+        return this.attempt(how, attempt + 1);
+      },
     );
   }
 
   /** IPv4 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
-  async resolveA(name: string, options?: QueryOptions): Promise<string[]> {
-    return strings(await this.records(name, 'A', options));
+  resolveA(name: string, options?: QueryOptions): Promise<string[]> {
+    return this.records(name, 'A', options).then(strings);
   }
 
   /** IPv6 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
-  async resolveAaaa(name: string, options?: QueryOptions): Promise<string[]> {
-    return strings(await this.records(name, 'AAAA', options));
+  resolveAaaa(name: string, options?: QueryOptions): Promise<string[]> {
+    return this.records(name, 'AAAA', options).then(strings);
   }
 
   /** Names a reverse name (`7.1.244.10.in-addr.arpa`) points to. */
-  async resolvePtr(name: string, options?: QueryOptions): Promise<string[]> {
-    return strings(await this.records(name, 'PTR', options)).map(canonicalName);
+  resolvePtr(name: string, options?: QueryOptions): Promise<string[]> {
+    return this.records(name, 'PTR', options).then((result) => strings(result).map(canonicalName));
   }
 
   /** SRV records of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
-  async resolveSrv(name: string, options?: QueryOptions): Promise<SrvRecord[]> {
-    const result = await this.records(name, 'SRV', options);
-    return (result.answers as SrvAnswer[]).map((record) => ({
-      name: canonicalName(record.data.target),
-      port: record.data.port,
-      priority: record.data.priority ?? 0,
-      weight: record.data.weight ?? 0,
-      ttl: record.ttl ?? 0,
-    }));
+  resolveSrv(name: string, options?: QueryOptions): Promise<SrvRecord[]> {
+    return this.records(name, 'SRV', options).then(srvRecords);
   }
 
   /** Cancels every query in flight (`ECANCELLED`) and closes every socket. Idempotent. */
@@ -315,39 +338,47 @@ export class DnsClient {
     this.isClosed = true;
     const reason = new Error('DnsClient closed');
     this.udp.close(reason);
-    for (const cancel of [...this.tcpInFlight]) cancel(reason);
+    this.tcp.close(reason);
   }
 
-  private async records(name: string, type: QueryType, options?: QueryOptions): Promise<DnsResult> {
-    const result = await this.query(name, type, options);
-    if (result.status === 'records') return result;
-    throw new DnsError(
-      result.status === 'nxdomain' ? 'ENOTFOUND' : 'ENODATA',
-      result.status === 'nxdomain' ? 'no such name' : `no ${type} records`,
-      { hostname: result.name, server: result.server, rcode: result.rcode },
-    );
+  private records(name: string, type: QueryType, options?: QueryOptions): Promise<DnsResult> {
+    return this.query(name, type, options).then(recordsOnly);
   }
 
-  // One attempt against one server: UDP, then TCP when the UDP answer was truncated.
-  private async ask(
-    server: Nameserver,
+  // One attempt against one server: UDP, then TCP when the UDP answer was truncated; or
+  // TCP alone when asked to.
+  private ask(server: Nameserver, how: How): Promise<DnsResult> {
+    if (how.tcp) return this.overTcp(server, how, false);
+    return this.udp.exchange(server, how.question, how.signal).then((verdict) => {
+      if (verdict.kind === 'answer') return this.classify(verdict.message, how.question, server, false, false);
+      this.stats.truncations++;
+      const cancelled = this.cancellation(how.question.name, how.signal);
+      if (cancelled !== undefined) throw cancelled;
+      this.stats.tcpFallbacks++;
+      return this.overTcp(server, how, true);
+    });
+  }
+
+  private overTcp(server: Nameserver, how: How, truncated: boolean): Promise<DnsResult> {
+    const { question } = how;
+    return this.tcp.exchange(server, question, how.signal).then((verdict) => {
+      if (verdict.kind === 'answer') return this.classify(verdict.message, question, server, true, truncated);
+      // TC over TCP means the answer exceeds 64 KB: nothing complete will come.
+      throw new DnsError('EBADRESP', 'answer truncated even over TCP', {
+        hostname: question.name,
+        server: server.label,
+      });
+    });
+  }
+
+  private classify(
+    message: Response,
     question: EncodedQuestion,
-    signal: AbortSignal | undefined,
-  ): Promise<DnsResult> {
+    server: Nameserver,
+    tcp: boolean,
+    truncated: boolean,
+  ): DnsResult {
     const { name, type } = question;
-    const verdict = await this.udp.exchange(server, question, signal);
-    if (verdict.kind === 'answer') return this.classify(verdict.message, name, type, server, false);
-    this.stats.truncations++;
-    this.throwIfCancelled(name, signal);
-    this.stats.tcpFallbacks++;
-    const answer = await exchangeTcp(
-      { server, question, id: randomId(), timeout: this.timeout, signal },
-      this.tcpInFlight,
-    );
-    return this.classify(answer.message, name, type, server, true);
-  }
-
-  private classify(message: Response, name: string, type: QueryType, server: Nameserver, tcp: boolean): DnsResult {
     const { rcode } = message;
     const details = { hostname: name, server: server.label, rcode };
     if (rcode === 'SERVFAIL') throw new DnsError('ESERVFAIL', 'server failure', details);
@@ -356,12 +387,13 @@ export class DnsClient {
     const answers = rcode === 'NXDOMAIN' ? [] : answersFor(message, name, type);
     const status = rcode === 'NXDOMAIN' ? 'nxdomain' : answers.length === 0 ? 'nodata' : 'records';
     const ttl = status === 'records' ? minTtl(answers, 0) : negativeTtl(message);
-    return new Result(name, type, rcode, status, answers, message, tcp, server.label, ttl);
+    return new Result(name, type, rcode, status, answers, message, tcp, truncated, server.label, ttl);
   }
 
-  private throwIfCancelled(hostname: string, signal: AbortSignal | undefined): void {
-    if (this.closed) throw new DnsError('ECANCELLED', 'client closed', { hostname });
-    if (signal?.aborted) throw new DnsError('ECANCELLED', 'query cancelled', { hostname, cause: signal.reason });
+  private cancellation(hostname: string, signal: AbortSignal | undefined): DnsError | undefined {
+    if (this.closed) return new DnsError('ECANCELLED', 'client closed', { hostname });
+    if (signal?.aborted) return new DnsError('ECANCELLED', 'query cancelled', { hostname, cause: signal.reason });
+    return undefined;
   }
 
   private failed(err: unknown, hostname: string): DnsError {
@@ -371,8 +403,44 @@ export class DnsClient {
   }
 }
 
+// A result with records, else the ENOTFOUND/ENODATA error that the resolve* methods reject with.
+function recordsOnly(result: DnsResult): DnsResult {
+  if (result.status === 'records') return result;
+  throw new DnsError(
+    result.status === 'nxdomain' ? 'ENOTFOUND' : 'ENODATA',
+    result.status === 'nxdomain' ? 'no such name' : `no ${result.type} records`,
+    { hostname: result.name, server: result.server, rcode: result.rcode },
+  );
+}
+
+function srvRecords(result: DnsResult): SrvRecord[] {
+  return (result.answers as SrvAnswer[]).map((record) => ({
+    name: canonicalName(record.data.target),
+    port: record.data.port,
+    priority: record.data.priority ?? 0,
+    weight: record.data.weight ?? 0,
+    ttl: record.ttl ?? 0,
+  }));
+}
+
 function strings(result: DnsResult): string[] {
   return (result.answers as StringAnswer[]).map((record) => record.data);
+}
+
+function checkQueryOptions(options: QueryOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options: expected an object, got ${describe(options)}`);
+  }
+  for (const key of ['remember', 'tcp'] as const) {
+    const value = options[key];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new TypeError(`${key}: expected true or false, got ${describe(value)}`);
+    }
+  }
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal: expected an AbortSignal, got ${describe(signal)}`);
+  }
 }
 
 function validateSearch(search: unknown): string[] {

@@ -190,6 +190,72 @@ describe('DnsClient', () => {
     });
   });
 
+  it('with tcp: true, carries many queries on one pipelined connection, answered in any order', async () => {
+    const waiting: Parameters<Parameters<ScriptedServer['onTcp']>[0]>[0][] = [];
+    const ports = new Set<number>();
+    server.onTcp((ex) => {
+      ports.add(ex.rinfo.port);
+      waiting.push(ex);
+      if (waiting.length < 50) return;
+      // Every query is in before any answer goes out, and the answers go out last first.
+      for (const held of waiting.reverse()) {
+        const name = held.query.questions?.[0]?.name ?? '';
+        held.reply({ answers: [aRecord(name, `10.0.1.${Number(name.split('.')[0]?.slice(4))}`)] });
+      }
+    });
+    const names = Array.from({ length: 50 }, (_, i) => `pod-${i}.${NAME}`);
+    const answers = await Promise.all(names.map((name) => client.resolveA(name, { tcp: true, remember: false })));
+    expect(answers).toEqual(names.map((_, i) => [`10.0.1.${i}`]));
+    expect(ports.size).toBe(1);
+    expect(server.udpQueries).toBe(0);
+    const result = await client.query(names[0] as string, 'A', { tcp: true });
+    expect(result).toMatchObject({ tcp: true, truncated: false });
+  });
+
+  it('fails every query on a TCP connection that dies, and the next attempt opens a new one', async () => {
+    const retrying = new DnsClient({ nameservers: [server.nameserver], timeout: 500, attempts: 2 });
+    const ports: number[] = [];
+    server.onTcp((ex) => {
+      if (ports.length === 0) setTimeout(() => ex.sendRawAndClose(Buffer.alloc(0)), 20);
+      if (!ports.includes(ex.rinfo.port)) ports.push(ex.rinfo.port);
+      if (ex.rinfo.port !== ports[0]) ex.reply({ answers: [aRecord(NAME, '10.0.0.7')] });
+    });
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, () => retrying.resolveA(NAME, { tcp: true })));
+      expect(results).toEqual(Array.from({ length: 5 }, () => ['10.0.0.7']));
+      expect(ports).toHaveLength(2);
+    } finally {
+      retrying.close();
+    }
+  });
+
+  it('answers every query when the server closes the TCP connection after each answer', async () => {
+    const retrying = new DnsClient({ nameservers: [server.nameserver], timeout: 500, attempts: 2 });
+    server.onTcp((ex) => {
+      const name = ex.query.questions?.[0]?.name ?? '';
+      const answer = responseTo(ex.query, { answers: [aRecord(name, '10.0.0.9')] });
+      const framed = Buffer.alloc(2 + answer.length);
+      framed.writeUInt16BE(answer.length, 0);
+      answer.copy(framed, 2);
+      ex.sendRawAndClose(framed);
+    });
+    try {
+      for (let i = 0; i < 10; i++) {
+        expect(await retrying.resolveA(`pod-${i}.${NAME}`, { tcp: true })).toEqual(['10.0.0.9']);
+      }
+    } finally {
+      retrying.close();
+    }
+  });
+
+  it('times out over TCP with ETIMEOUT naming TCP', async () => {
+    server.onTcp(() => {});
+    await expect(client.query(NAME, 'A', { tcp: true })).rejects.toMatchObject({
+      code: 'ETIMEOUT',
+      message: expect.stringContaining('over TCP'),
+    });
+  });
+
   it('close() cancels queries in flight over UDP and TCP and leaves no socket behind', async () => {
     const before = activeSockets();
     server.onUdp((ex) => {
@@ -241,6 +307,12 @@ describe('DnsClient', () => {
       expect(client.query('', 'A')).rejects.toThrow(/name: must not be empty/),
       expect(client.query(`${'a'.repeat(64)}.example`, 'A')).rejects.toThrow(/label/),
       expect(client.query(`${'abcdefghi.'.repeat(26)}x`, 'A')).rejects.toThrow(/longer than 253/),
+      expect(client.query(NAME, 'A', { tcp: 'yes' as never })).rejects.toThrow(
+        /tcp: expected true or false, got "yes"/,
+      ),
+      expect(client.query(NAME, 'A', { remember: 1 as never })).rejects.toThrow(/remember: expected true or false/),
+      expect(client.query(NAME, 'A', { signal: {} as never })).rejects.toThrow(/signal: expected an AbortSignal/),
+      expect(client.query(NAME, 'A', null as never)).rejects.toThrow(/options: expected an object, got null/),
     ]);
   });
 });

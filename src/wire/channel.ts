@@ -1,0 +1,222 @@
+import { DnsError } from './errors.js';
+import { randomId } from './ids.js';
+import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
+import type { Nameserver } from './nameserver.js';
+
+const NOTHING = (): void => {};
+
+/** A query waiting on a channel: a row in the channel's table. */
+interface Pending {
+  id: number;
+  question: EncodedQuestion;
+  deadline: number;
+  malformed: string | undefined;
+  settled: boolean;
+  resolve: (verdict: Verdict) => void;
+  reject: (error: DnsError) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/**
+ * One connection to one nameserver that carries many queries at once, each under its own
+ * random ID: the table of waiting queries, their deadlines and cancellation. The UDP and
+ * TCP channels add how a message goes out and how the connection ends.
+ *
+ * Every query on a channel has the same timeout, so deadlines come in order: one timer
+ * for the oldest deadline serves them all, instead of a timer per query.
+ */
+export abstract class Channel {
+  readonly pending = new Map<number, Pending>();
+  private readonly deadlines: Pending[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  uses = 0;
+  closed = false;
+
+  constructor(
+    readonly server: Nameserver,
+    private readonly timeout: number,
+    private readonly onClose: (channel: Channel) => void,
+  ) {}
+
+  /** Writes one query message. */
+  protected abstract transmit(message: Buffer): void;
+  /** Lets the process exit (false) or not (true) while nothing waits. */
+  protected abstract hold(waiting: boolean): void;
+  /** Ends the connection. */
+  protected abstract shutdown(): void;
+  /** Called when the last waiting query settled. */
+  protected idle(): void {}
+  /** True when new queries must go to a fresh channel. */
+  abstract get spent(): boolean;
+
+  /** Sends `question` under a fresh ID; resolves with the verdict on its answer. */
+  ask(question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
+    let id = randomId();
+    while (this.pending.has(id)) id = randomId();
+    const message = withId(question, id);
+    return new Promise<Verdict>((resolve, reject) => {
+      const entry: Pending = {
+        id,
+        question,
+        deadline: Date.now() + this.timeout,
+        malformed: undefined,
+        settled: false,
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+      };
+      if (signal !== undefined) {
+        entry.onAbort = () =>
+          this.settle(
+            entry,
+            new DnsError('ECANCELLED', 'query cancelled', {
+              hostname: question.name,
+              server: this.server.label,
+              cause: signal.reason,
+            }),
+          );
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      if (this.pending.size === 0) this.hold(true);
+      this.pending.set(id, entry);
+      this.deadlines.push(entry);
+      if (this.timer === undefined) this.arm();
+      this.uses++;
+      this.transmit(message);
+    });
+  }
+
+  /** A message that came in: settles the query it answers, if any. */
+  protected deliver(buf: Buffer): void {
+    if (buf.length < 2) return;
+    const entry = this.pending.get(buf.readUInt16BE(0));
+    if (entry === undefined) return;
+    const { question } = entry;
+    const verdict = judgeResponse(buf, entry.id, question.name, question.type, question.section);
+    if (verdict.kind === 'foreign') return;
+    if (verdict.kind === 'malformed') {
+      entry.malformed = verdict.reason;
+      return;
+    }
+    this.settle(entry, verdict);
+  }
+
+  private settle(entry: Pending, outcome: Verdict | DnsError): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    this.pending.delete(entry.id);
+    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (this.pending.size === 0 && !this.closed) {
+      this.hold(false);
+      this.idle();
+    }
+    const { resolve, reject } = entry;
+    // The entry may wait in the deadline queue for up to a timeout more: it must not keep
+    // the answer (through the promise its resolver holds) or the signal alive that long.
+    entry.resolve = NOTHING;
+    entry.reject = NOTHING;
+    entry.signal = undefined;
+    entry.onAbort = undefined;
+    if (outcome instanceof DnsError) reject(outcome);
+    else resolve(outcome);
+  }
+
+  private arm(): void {
+    while (this.head < this.deadlines.length && (this.deadlines[this.head] as Pending).settled) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.deadlines.length) {
+      this.deadlines.splice(0, this.head);
+      this.head = 0;
+    }
+    const next = this.deadlines[this.head];
+    if (next === undefined || this.closed) {
+      this.timer = undefined;
+      return;
+    }
+    this.timer = setTimeout(() => this.expire(), Math.max(0, next.deadline - Date.now()));
+    // The connection, held while queries wait, keeps the process alive; the timer need not.
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    // Date.now(), like setTimeout, follows fake clocks in users' tests.
+    const now = Date.now();
+    while (this.head < this.deadlines.length) {
+      const entry = this.deadlines[this.head] as Pending;
+      if (!entry.settled && entry.deadline > now) break;
+      this.head++;
+      if (entry.settled) continue;
+      const details = { hostname: entry.question.name, server: this.server.label };
+      this.settle(
+        entry,
+        entry.malformed === undefined
+          ? new DnsError('ETIMEOUT', `no answer${this.describe()} within ${this.timeout} ms`, details)
+          : new DnsError('EBADRESP', `bad answer${this.describe()}: ${entry.malformed}`, details),
+      );
+    }
+    this.arm();
+  }
+
+  /** How errors name the transport: '' for UDP, ' over TCP'. */
+  protected describe(): string {
+    return '';
+  }
+
+  /** Rejects every waiting query with `code` and ends the connection. */
+  fail(code: 'ECONNREFUSED' | 'EBADRESP' | 'ECANCELLED', message: string, cause: unknown): void {
+    for (const entry of [...this.pending.values()]) {
+      this.settle(
+        entry,
+        new DnsError(code, message, { hostname: entry.question.name, server: this.server.label, cause }),
+      );
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.shutdown();
+    this.onClose(this);
+  }
+}
+
+/** Opens a channel to `server`; `onClose` runs once it has closed. */
+export type OpenChannel = (server: Nameserver, onClose: (channel: Channel) => void) => Channel;
+
+/** The channel in use for each nameserver, replaced when spent or closed. */
+export class Transport {
+  private readonly current = new Map<string, Channel>();
+  private readonly all = new Set<Channel>();
+
+  constructor(private readonly open: OpenChannel) {}
+
+  /** Asks `server`; resolves with the verdict on its answer, rejects with a DnsError. */
+  exchange(server: Nameserver, question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
+    return this.channelFor(server).ask(question, signal);
+  }
+
+  private channelFor(server: Nameserver): Channel {
+    let channel = this.current.get(server.label);
+    if (channel === undefined || channel.closed || channel.spent) {
+      if (channel !== undefined && !channel.closed && channel.pending.size === 0) channel.close();
+      channel = this.open(server, (closed) => {
+        this.all.delete(closed);
+        if (this.current.get(server.label) === closed) this.current.delete(server.label);
+      });
+      this.current.set(server.label, channel);
+      this.all.add(channel);
+    }
+    return channel;
+  }
+
+  /** Rejects every waiting query with ECANCELLED and closes every channel. */
+  close(reason?: unknown): void {
+    for (const channel of [...this.all]) channel.fail('ECANCELLED', 'client closed', reason);
+    this.current.clear();
+  }
+}
