@@ -107,8 +107,11 @@ export class Poller {
       // Every target's addresses are among the service's own: when the service has
       // addresses, but none of one family, no target has that family either.
       const families = { v4: v4 > 0 || v6 === 0, v6: v6 > 0 || v4 === 0 };
+      // An SRV answer too big for UDP means many targets: their lookups share one
+      // pipelined TCP connection, as the SRV answer just did, instead of a datagram each.
+      const tcp = srv.tcp;
       await run.each(lookups, async (target) => {
-        known.set(target, await run.addressesOf(target, families));
+        known.set(target, await run.addressesOf(target, families, tcp));
       });
     }
     const peers = new Map<string, Peer>();
@@ -151,6 +154,7 @@ export class Poller {
       }
     }
     if (this.query.names) {
+      const tcp = found.some((result) => result.tcp);
       // Names are looked up again only when the address set changed: an unchanged
       // service costs its A/AAAA queries, not one PTR query per pod and poll.
       const key = peers
@@ -160,7 +164,7 @@ export class Poller {
       if (key !== this.namedAddresses) {
         const names = new Map<string, string | undefined>();
         await run.each(peers, async (peer) => {
-          const ptr = await run.ask(reverseName(peer.address), 'PTR', false);
+          const ptr = await run.ask(reverseName(peer.address), 'PTR', false, tcp);
           const target = (ptr.answers as StringAnswer[])[0];
           names.set(peer.address, target === undefined ? undefined : canonicalName(target.data));
         });
@@ -212,20 +216,23 @@ class PollRun {
     private readonly onQuery: () => void,
   ) {}
 
-  /** `remember: false` for names that come and go with pods (targets, reverse names). */
-  async ask(name: string, type: QueryType, remember = true): Promise<DnsResult> {
+  /**
+   * `remember: false` for names that come and go with pods (targets, reverse names);
+   * `tcp` for the many lookups that follow an answer that needed TCP.
+   */
+  async ask(name: string, type: QueryType, remember = true, tcp = false): Promise<DnsResult> {
     this.queries++;
     this.onQuery();
-    const result = await this.query.client.query(name, type, { signal: this.signal, remember });
+    const result = await this.query.client.query(name, type, { signal: this.signal, remember, tcp });
     if (result.truncated) this.truncations++;
     return result;
   }
 
-  async addressesOf(target: string, families: { v4: boolean; v6: boolean }): Promise<Addresses> {
+  async addressesOf(target: string, families: { v4: boolean; v6: boolean }, tcp: boolean): Promise<Addresses> {
     const { family } = this.query;
     const [v4, v6] = await Promise.all([
-      family === 6 || !families.v4 ? undefined : this.ask(target, 'A', false),
-      family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA', false),
+      family === 6 || !families.v4 ? undefined : this.ask(target, 'A', false, tcp),
+      family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA', false, tcp),
     ]);
     const ttl = Math.min(v4?.status === 'records' ? v4.ttl : Infinity, v6?.status === 'records' ? v6.ttl : Infinity);
     return { v4: strings(v4), v6: strings(v6), ttl };

@@ -63,7 +63,7 @@ describe('resolvePeers on the embedded cluster DNS', () => {
     expect(dns.stats.byType.A).toBe(1);
   });
 
-  it('looks target addresses up when the Additional section lacks them, with bounded concurrency', async () => {
+  it('looks target addresses up when the Additional section lacks them, with bounded concurrency, over TCP after a truncated SRV answer', async () => {
     const bare = await createClusterDns({ additionals: false });
     for (let i = 0; i < 60; i++) bare.addPod('many', { name: `many-${i}`, ip: `10.8.0.${i + 1}`, ports: { p: 7 } });
     try {
@@ -80,6 +80,8 @@ describe('resolvePeers on the embedded cluster DNS', () => {
       // The SRV set comes truncated over UDP and again over TCP; the service's own A set
       // (kept for later polls) fits in UDP; then one A lookup per target.
       expect(bare.stats.byType).toEqual({ SRV: 2, A: 1 + 60 });
+      // An SRV answer too big for UDP: the target lookups ride TCP, as it did.
+      expect({ udp: bare.stats.udp, tcp: bare.stats.tcp }).toEqual({ udp: 2, tcp: 1 + 60 });
       const both = await resolvePeers({ ...base, nameservers: [bare.nameserver], name: 'many', port: 'p' });
       expect(both).toHaveLength(60);
       // Both families asked of the service; it has no IPv6 address, so no target has one
@@ -94,6 +96,8 @@ describe('resolvePeers on the embedded cluster DNS', () => {
           [1, 2, 3, 4, 5].map((i) => [`10.8.1.${i}`, `fd00::8:${i}`]),
         );
         expect(dual.stats.byType).toEqual({ SRV: 1, A: 1 + 5, AAAA: 1 + 5 });
+        // An SRV answer that fit in UDP: so do its target lookups.
+        expect(dual.stats.tcp).toBe(0);
       } finally {
         await dual.close();
       }
