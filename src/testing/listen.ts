@@ -13,7 +13,7 @@ export async function listenUdpAndTcp(requested: number): Promise<{ udp: UdpSock
     udp.bind(requested, '127.0.0.1');
     await once(udp, 'listening');
     const port = udp.address().port;
-    const tcp = createServer();
+    const tcp = createServer({ noDelay: true });
     try {
       tcp.listen(port, '127.0.0.1');
       await once(tcp, 'listening');

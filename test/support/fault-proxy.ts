@@ -142,6 +142,11 @@ export async function startFaultProxy(
   const connections = new Set<Socket>();
   let closed = false;
   tcp.on('connection', (socket) => {
+    // A connection the kernel accepted while the proxy was closing would hold tcp.close() open.
+    if (closed) {
+      socket.destroy();
+      return;
+    }
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => socket.destroy());
