@@ -111,12 +111,15 @@ export function podName(ref: PodRef): string {
   return checkName(`${checkLabel(`${set}-${ref.ordinal}`, 'statefulSet')}.${serviceName(ref)}`, 'statefulSet');
 }
 
+const HEX_AND_DASHES = /^[0-9a-f-]+$/i;
+
 /**
  * Whether a label is an address written with dashes, as cluster DNS names pods that
  * have no hostname (`10-244-1-7`, `fd00-10-244--7`).
  */
 export function isDashedIp(label: string): boolean {
-  if (!label.includes('-')) return false;
+  // Hex digits and dashes only: pod names like `kafka-0` stop here, before the regexes.
+  if (!label.includes('-') || !HEX_AND_DASHES.test(label)) return false;
   return isIPv4(label.replaceAll('-', '.')) || isIPv6(label.replaceAll('-', ':'));
 }
 

@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 import type { SrvAnswer, StringAnswer } from 'dns-packet';
 import { ordinalOf, reverseName, searchCandidates } from '../k8s/index.js';
 import type { DnsResult, QueryType } from '../wire/client.js';
@@ -304,7 +303,8 @@ function makePeer(
   port: number | undefined,
 ): Peer {
   const address = addresses[0] ?? '';
-  const peer: Peer = { id, address, addresses, family: isIPv6(address) ? 6 : 4, ttl };
+  // Addresses come from A or AAAA records, already checked: only IPv6 ones hold a colon.
+  const peer: Peer = { id, address, addresses, family: address.includes(':') ? 6 : 4, ttl };
   if (name !== undefined) {
     peer.name = name;
     const ordinal = ordinalOf(name);
