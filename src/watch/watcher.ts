@@ -5,6 +5,7 @@ import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
+import { SLOT_MS, wakeNear } from './coalesce.js';
 import { diffPeers, mergeById } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
@@ -128,7 +129,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private emptyStreak = 0;
   private lastTtl = 0;
   private succeeded = false;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelWake: (() => void) | undefined;
   private cycle: AbortController | undefined;
   // Each cycle and refresh takes a generation; a stale one's completion schedules nothing.
   private generation = 0;
@@ -261,8 +262,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.generation++;
     this.cycle?.abort();
     this.cycle = undefined;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelWake?.();
+    this.cancelWake = undefined;
   }
 
   // A poll on the schedule. A success schedules the next one; a failure backs off.
@@ -329,14 +330,22 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
 
   private scheduleCycle(delay: number): void {
     if (this.closer.signal.aborted) return;
-    clearTimeout(this.timer);
+    this.cancelWake?.();
     this.stats.currentInterval = delay;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    const wake = () => {
+      this.cancelWake = undefined;
       this.startCycle();
-    }, delay);
-    // Idle time between polls never keeps the process alive.
-    this.timer.unref();
+    };
+    // With jitter the time is random anyway: snapped to a slot shared with other watchers
+    // (at most SLOT_MS / 2 off) when the jitter window is much wider than a slot. Without
+    // jitter, polls run exactly on time. Idle time between polls never keeps the process alive.
+    if (delay * this.settings.jitter >= 2 * SLOT_MS) {
+      this.cancelWake = wakeNear(delay, wake);
+    } else {
+      const timer = setTimeout(wake, delay);
+      timer.unref();
+      this.cancelWake = () => clearTimeout(timer);
+    }
   }
 
   private async pollOnce(): Promise<void> {

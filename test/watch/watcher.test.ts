@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
+import { SLOT_MS } from '../../src/watch/coalesce.js';
 import { type PeerChange, type PeerWatcher, type WatchPeersOptions, watchPeers } from '../../src/watch/watcher.js';
+import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
 import { finished, polled, record, until } from './helpers.js';
 
@@ -63,6 +65,37 @@ describe('watchPeers', () => {
     expect(order).toEqual(['changed', 'ready']);
     expect(watcher.peers()).toEqual(peers);
     expect(await watcher.ready()).toEqual(peers);
+  });
+
+  it('with jitter, runs the polls of many watchers on shared slot boundaries: fewer wake-ups than polls', async () => {
+    const client = new DnsClient({ nameservers: [dns.nameserver], search: [], ndots: 1, timeout: 500, attempts: 1 });
+    try {
+      // One shared client (so no nameservers, search, timeout or attempts of their own).
+      const many = Array.from({ length: 60 }, () =>
+        watchPeers({ name: base.name, port: base.port, family: 4, client, jitter: 0.1 }),
+      );
+      watchers.push(...many);
+      await until(() => many.every((watcher) => watcher.stats.successes === 1), 'first polls');
+      const start = Date.now();
+      const wakes = new Set<number>();
+      let polls = many.length;
+      // TTL 5 s ± 10%: every second poll is due between 4.5 and 5.5 s from the first.
+      for (let ms = 0; ms <= 5600 && polls < 2 * many.length; ms++) {
+        await vi.advanceTimersByTimeAsync(1);
+        const now = many.reduce((sum, watcher) => sum + watcher.stats.polls, 0);
+        if (now > polls) wakes.add(Date.now());
+        polls = now;
+      }
+      expect(polls).toBe(2 * many.length);
+      expect([...wakes].every((at) => at % SLOT_MS === 0)).toBe(true);
+      expect([...wakes].every((at) => at - start >= 4500 - SLOT_MS && at - start <= 5500 + SLOT_MS)).toBe(true);
+      // At most 51 slots in a 1,000 ms window for 60 polls, however the jitter falls.
+      expect(wakes.size).toBeLessThan(many.length);
+      await until(() => many.every((watcher) => watcher.stats.successes === 2), 'second polls');
+    } finally {
+      await Promise.all(watchers.splice(0).map((watcher) => watcher.close()));
+      client.close();
+    }
   });
 
   it('polls again after the TTL (5 s), and after minInterval/maxInterval when the TTL is out of bounds', async () => {
