@@ -46,6 +46,17 @@ describe('resolvePeers on the embedded cluster DNS', () => {
     expect(peers.map((peer) => [peer.name, peer.ordinal])).toEqual(
       [0, 1, 2].map((i) => [`kafka-${i}.kafka-headless.default.svc.cluster.local`, i]),
     );
+    expect(dns.stats.tcp).toBe(0);
+  });
+
+  it('asks the PTR names of a service too big for UDP over the TCP connection its addresses came on', async () => {
+    for (let i = 0; i < 120; i++) dns.addPod('wide', { name: `wide-${i}`, ip: `10.7.${i >> 7}.${(i & 127) + 1}` });
+    const peers = await resolvePeers({ ...base, name: 'wide', family: 4, names: true });
+    expect(peers).toHaveLength(120);
+    expect(peers.every((peer) => peer.name === `wide-${peer.ordinal}.wide.default.svc.cluster.local`)).toBe(true);
+    // The A set: truncated over UDP, whole over TCP; then 120 PTR lookups, all over TCP.
+    expect(dns.stats.byType).toMatchObject({ A: 2, PTR: 120 });
+    expect({ udp: dns.stats.udp, tcp: dns.stats.tcp }).toEqual({ udp: 1, tcp: 1 + 120 });
   });
 
   it('gives [] for an authoritatively empty service and rejects on failure', async () => {
