@@ -5,6 +5,13 @@ import type { Nameserver } from './nameserver.js';
 
 const NOTHING = (): void => {};
 
+/**
+ * A query that was waiting on a connection the server closed after answering others on it
+ * (idle, or after each answer): it never reached a server that meant to answer it, so the
+ * transport asks it once more on a fresh connection.
+ */
+class Orphaned extends DnsError {}
+
 /** A query waiting on a channel: a row in the channel's table. */
 interface Pending {
   id: number;
@@ -32,6 +39,8 @@ export abstract class Channel {
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
   uses = 0;
+  /** Queries answered on this channel. */
+  answered = 0;
   closed = false;
 
   constructor(
@@ -101,6 +110,7 @@ export abstract class Channel {
       entry.malformed = verdict.reason;
       return;
     }
+    this.answered++;
     this.settle(entry, verdict);
   }
 
@@ -164,12 +174,16 @@ export abstract class Channel {
     return '';
   }
 
-  /** Rejects every waiting query with `code` and ends the connection. */
-  fail(code: 'ECONNREFUSED' | 'EBADRESP' | 'ECANCELLED', message: string, cause: unknown): void {
+  /**
+   * Rejects every waiting query with `code` and ends the connection. `orphaned`: the
+   * server closed the connection; the queries may be asked again elsewhere.
+   */
+  fail(code: 'ECONNREFUSED' | 'EBADRESP' | 'ECANCELLED', message: string, cause: unknown, orphaned = false): void {
+    const Failure = orphaned ? Orphaned : DnsError;
     for (const entry of [...this.pending.values()]) {
       this.settle(
         entry,
-        new DnsError(code, message, { hostname: entry.question.name, server: this.server.label, cause }),
+        new Failure(code, message, { hostname: entry.question.name, server: this.server.label, cause }),
       );
     }
     this.close();
@@ -188,16 +202,28 @@ export abstract class Channel {
 /** Opens a channel to `server`; `onClose` runs once it has closed. */
 export type OpenChannel = (server: Nameserver, onClose: (channel: Channel) => void) => Channel;
 
-/** The channel in use for each nameserver, replaced when spent or closed. */
+/**
+ * The channel in use for each nameserver, replaced when spent or closed. With `resend`, a
+ * query orphaned by a server closing its connection is asked once more on a new one.
+ */
 export class Transport {
   private readonly current = new Map<string, Channel>();
   private readonly all = new Set<Channel>();
+  private closed = false;
 
-  constructor(private readonly open: OpenChannel) {}
+  constructor(
+    private readonly open: OpenChannel,
+    private readonly resend = false,
+  ) {}
 
   /** Asks `server`; resolves with the verdict on its answer, rejects with a DnsError. */
   exchange(server: Nameserver, question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
-    return this.channelFor(server).ask(question, signal);
+    const asked = this.channelFor(server).ask(question, signal);
+    if (!this.resend) return asked;
+    return asked.catch((err: unknown) => {
+      if (!(err instanceof Orphaned) || this.closed || signal?.aborted) throw err;
+      return this.channelFor(server).ask(question, signal);
+    });
   }
 
   private channelFor(server: Nameserver): Channel {
@@ -216,6 +242,7 @@ export class Transport {
 
   /** Rejects every waiting query with ECANCELLED and closes every channel. */
   close(reason?: unknown): void {
+    this.closed = true;
     for (const channel of [...this.all]) channel.fail('ECANCELLED', 'client closed', reason);
     this.current.clear();
   }

@@ -149,8 +149,8 @@ export interface QueryOptions {
   tcp?: boolean;
 }
 
-/** One query as asked: the question, its signal, its transport. */
-interface How {
+/** How one query is asked: the question, its signal, its transport. */
+interface QueryPlan {
   question: EncodedQuestion;
   signal: AbortSignal | undefined;
   tcp: boolean;
@@ -220,7 +220,7 @@ export class DnsClient {
       65535,
     );
     this.udp = new Transport((server, onClose) => new UdpChannel(server, this.timeout, onClose));
-    this.tcp = new Transport((server, onClose) => new TcpChannel(server, this.timeout, onClose));
+    this.tcp = new Transport((server, onClose) => new TcpChannel(server, this.timeout, onClose), true);
   }
 
   /** True once {@link close} was called. */
@@ -242,13 +242,13 @@ export class DnsClient {
       return Promise.reject(err);
     }
     this.stats.queries++;
-    const how: How = { question, signal: options.signal, tcp: options.tcp ?? false };
-    if (!queryChannel.hasSubscribers) return this.attempt(how, 0);
-    return this.reported(how);
+    const plan: QueryPlan = { question, signal: options.signal, tcp: options.tcp ?? false };
+    if (!queryChannel.hasSubscribers) return this.attempt(plan, 0);
+    return this.reported(plan);
   }
 
-  private async reported(how: How): Promise<DnsResult> {
-    const { question } = how;
+  private async reported(plan: QueryPlan): Promise<DnsResult> {
+    const { question } = plan;
     const started = performance.now();
     const report = (message: Omit<QueryMessage, 'name' | 'type' | 'durationMs'>) =>
       queryChannel.publish({
@@ -258,7 +258,7 @@ export class DnsClient {
         ...message,
       });
     try {
-      const result = await this.attempt(how, 0);
+      const result = await this.attempt(plan, 0);
       report({ server: result.server, status: result.status, error: undefined, tcp: result.tcp });
       return result;
     } catch (err) {
@@ -293,12 +293,12 @@ export class DnsClient {
   // Attempt `attempt` (from 0) of `question`, then the next ones while failures are
   // retryable. Promise chains rather than async functions: this is the path every query
   // takes, and each async frame costs a promise and a resumption.
-  private attempt(how: How, attempt: number): Promise<DnsResult> {
-    const { question } = how;
-    const cancelled = this.cancellation(question.name, how.signal);
+  private attempt(plan: QueryPlan, attempt: number): Promise<DnsResult> {
+    const { question } = plan;
+    const cancelled = this.cancellation(question.name, plan.signal);
     if (cancelled !== undefined) return Promise.reject(this.failed(cancelled, question.name));
     const index = (this.preferred + attempt) % this.servers.length;
-    return this.ask(this.servers[index] as Nameserver, how).then(
+    return this.ask(this.servers[index] as Nameserver, plan).then(
       (result) => {
         this.preferred = index;
         return result;
@@ -307,7 +307,7 @@ export class DnsClient {
         if (!(err instanceof DnsError) || !err.retryable || attempt + 1 >= this.attempts) {
           throw this.failed(err, question.name);
         }
-        return this.attempt(how, attempt + 1);
+        return this.attempt(plan, attempt + 1);
       },
     );
   }
@@ -347,21 +347,21 @@ export class DnsClient {
 
   // One attempt against one server: UDP, then TCP when the UDP answer was truncated; or
   // TCP alone when asked to.
-  private ask(server: Nameserver, how: How): Promise<DnsResult> {
-    if (how.tcp) return this.overTcp(server, how, false);
-    return this.udp.exchange(server, how.question, how.signal).then((verdict) => {
-      if (verdict.kind === 'answer') return this.classify(verdict.message, how.question, server, false, false);
+  private ask(server: Nameserver, plan: QueryPlan): Promise<DnsResult> {
+    if (plan.tcp) return this.overTcp(server, plan, false);
+    return this.udp.exchange(server, plan.question, plan.signal).then((verdict) => {
+      if (verdict.kind === 'answer') return this.classify(verdict.message, plan.question, server, false, false);
       this.stats.truncations++;
-      const cancelled = this.cancellation(how.question.name, how.signal);
+      const cancelled = this.cancellation(plan.question.name, plan.signal);
       if (cancelled !== undefined) throw cancelled;
       this.stats.tcpFallbacks++;
-      return this.overTcp(server, how, true);
+      return this.overTcp(server, plan, true);
     });
   }
 
-  private overTcp(server: Nameserver, how: How, truncated: boolean): Promise<DnsResult> {
-    const { question } = how;
-    return this.tcp.exchange(server, question, how.signal).then((verdict) => {
+  private overTcp(server: Nameserver, plan: QueryPlan, truncated: boolean): Promise<DnsResult> {
+    const { question } = plan;
+    return this.tcp.exchange(server, question, plan.signal).then((verdict) => {
       if (verdict.kind === 'answer') return this.classify(verdict.message, question, server, true, truncated);
       // TC over TCP means the answer exceeds 64 KB: nothing complete will come.
       throw new DnsError('EBADRESP', 'answer truncated even over TCP', {

@@ -31,8 +31,10 @@ export class TcpChannel extends Channel {
       this.fail(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP', `TCP ${err.code ?? 'error'}`, err),
     );
     // The server may close a connection at any time (idle, or after each answer): from its
-    // FIN on, nothing more is sent on this one, and what waits on it fails (retryable).
-    const ended = () => this.fail('EBADRESP', 'TCP connection closed before a complete answer', undefined);
+    // FIN on, nothing more is sent on this one. What waits on it fails (retryable); after
+    // answers on this connection, it is asked once more on a fresh one (see Transport).
+    const ended = () =>
+      this.fail('EBADRESP', 'TCP connection closed before a complete answer', undefined, this.answered > 0);
     this.socket.on('end', ended);
     this.socket.on('close', ended);
   }
