@@ -143,7 +143,8 @@ export interface QueryOptions {
   /**
    * Ask over TCP from the start, on one pipelined connection per nameserver that is kept
    * while in use (and closed after 1 s idle). For many lookups at once: a few writes and
-   * reads carry them all, where UDP costs a datagram each way per lookup.
+   * reads carry them all, where UDP costs a datagram each way per lookup. A query left
+   * waiting when the server closes the connection is asked once more on a new one.
    * @default false
    */
   tcp?: boolean;
