@@ -104,7 +104,7 @@ export abstract class Channel {
     const entry = this.pending.get(buf.readUInt16BE(0));
     if (entry === undefined) return;
     const { question } = entry;
-    const verdict = judgeResponse(buf, entry.id, question.name, question.type, question.section);
+    const verdict = judgeResponse(buf, entry.id, question);
     if (verdict.kind === 'foreign') return;
     if (verdict.kind === 'malformed') {
       entry.malformed = verdict.reason;

@@ -97,19 +97,21 @@ const AA_BIT = 0x0400;
 const NO_RECORDS: Answer[] = [];
 
 /**
- * Decides whether `buf` answers the query `id` for `name`/`type`. Nothing here throws:
+ * Decides whether `buf` answers the query `id` for `question`: the message must repeat the
+ * question section we sent (letters in any case). Nothing here throws:
  * any packet, however broken, gets a verdict. The whole message is checked for structure
  * (every record's length within the message, A/AAAA lengths right); the sections the
  * client uses are decoded by dns-packet and their values checked.
  */
-export function judgeResponse(buf: Buffer, id: number, name: string, type: QueryType, sent?: Buffer): Verdict {
+export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion): Verdict {
   if (buf.length < HEADER_BYTES || buf.readUInt16BE(0) !== id) return { kind: 'foreign' };
   const flags = buf.readUInt16BE(2);
   if ((flags & QR_BIT) === 0 || (flags & OPCODE_MASK) !== 0) return { kind: 'foreign' };
   // A truncated answer is never used: its question is all that needs checking.
-  const matches = sent === undefined ? questionMatches(buf, name, type) : sameQuestion(buf, sent);
+  const matches = sameQuestion(buf, question.section);
   if ((flags & TC_BIT) !== 0) return matches ? { kind: 'truncated' } : { kind: 'foreign' };
   if (!matches) return { kind: 'foreign' };
+  const { name } = question;
   const layout = walkRecords(buf);
   if (layout === undefined) return { kind: 'malformed', reason: 'record lengths do not add up' };
   const answerCount = buf.readUInt16BE(6);
@@ -190,17 +192,6 @@ function decodeRecords(buf: Buffer, start: number, count: number, end: number, q
 }
 
 type PartDecoderOf<T> = ((buf: Buffer, offset: number) => T) & { bytes: number };
-
-// The question section, checked without trusting the rest of the message.
-function questionMatches(buf: Buffer, name: string, type: QueryType): boolean {
-  if (buf.readUInt16BE(4) !== 1) return false;
-  try {
-    const question = parts.question.decode(buf, HEADER_BYTES);
-    return question.type === type && (question.class ?? 'IN') === 'IN' && sameName(question.name, name);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Whether the message asks exactly the question we sent (`sent`: our question section,

@@ -1,10 +1,18 @@
 import { decode, encode } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { answersFor, canonicalName, encodeQuery, judgeResponse, minTtl } from '../../src/wire/message.js';
+import {
+  answersFor,
+  canonicalName,
+  encodeQuery,
+  encodeQuestion,
+  judgeResponse,
+  minTtl,
+} from '../../src/wire/message.js';
 import { aRecord, compressedResponseTo, responseTo } from '../support/scripted-server.js';
 
 const NAME = 'kafka.default.svc.cluster.local';
 const query = decode(encodeQuery(4242, NAME, 'A', 1232));
+const ASKED = encodeQuestion(NAME, 'A', 1232);
 
 describe('encodeQuery', () => {
   it('asks one question with RD and an EDNS0 OPT record', () => {
@@ -22,19 +30,19 @@ describe('judgeResponse', () => {
   const good = responseTo(query, { answers: [aRecord(NAME, '10.0.0.1')] });
 
   it('accepts a clean answer to the question', () => {
-    const verdict = judgeResponse(good, 4242, NAME, 'A');
+    const verdict = judgeResponse(good, 4242, ASKED);
     expect(verdict.kind).toBe('answer');
   });
 
   it('drops a wrong ID, a query packet, another name, another type, another class', () => {
-    expect(judgeResponse(good, 4243, NAME, 'A').kind).toBe('foreign');
+    expect(judgeResponse(good, 4243, ASKED).kind).toBe('foreign');
     const asQuery = Buffer.from(good);
     asQuery.writeUInt16BE(asQuery.readUInt16BE(2) & 0x7fff, 2);
-    expect(judgeResponse(asQuery, 4242, NAME, 'A').kind).toBe('foreign');
-    expect(judgeResponse(good, 4242, `x.${NAME}`, 'A').kind).toBe('foreign');
-    expect(judgeResponse(good, 4242, NAME, 'AAAA').kind).toBe('foreign');
+    expect(judgeResponse(asQuery, 4242, ASKED).kind).toBe('foreign');
+    expect(judgeResponse(good, 4242, encodeQuestion(`x.${NAME}`, 'A', 1232)).kind).toBe('foreign');
+    expect(judgeResponse(good, 4242, encodeQuestion(NAME, 'AAAA', 1232)).kind).toBe('foreign');
     const chaos = encode({ type: 'response', id: 4242, questions: [{ name: NAME, type: 'A', class: 'CH' }] });
-    expect(judgeResponse(chaos, 4242, NAME, 'A').kind).toBe('foreign');
+    expect(judgeResponse(chaos, 4242, ASKED).kind).toBe('foreign');
     const twoQuestions = encode({
       type: 'response',
       id: 4242,
@@ -43,13 +51,13 @@ describe('judgeResponse', () => {
         { name: NAME, type: 'A' },
       ],
     });
-    expect(judgeResponse(twoQuestions, 4242, NAME, 'A').kind).toBe('foreign');
-    expect(judgeResponse(Buffer.alloc(5), 4242, NAME, 'A').kind).toBe('foreign');
+    expect(judgeResponse(twoQuestions, 4242, ASKED).kind).toBe('foreign');
+    expect(judgeResponse(Buffer.alloc(5), 4242, ASKED).kind).toBe('foreign');
   });
 
   it('reads answers whose owner is a pointer to the question, as real servers send them', () => {
     const compressed = compressedResponseTo(query, [aRecord(NAME, '10.0.0.1'), aRecord(NAME, '10.0.0.2')]);
-    const verdict = judgeResponse(compressed, 4242, NAME, 'A');
+    const verdict = judgeResponse(compressed, 4242, ASKED);
     expect(verdict.kind).toBe('answer');
     if (verdict.kind !== 'answer') return;
     expect(verdict.message.answers).toEqual([
@@ -59,31 +67,39 @@ describe('judgeResponse', () => {
     // An A record claiming 5 bytes of data behind a pointer owner is still refused.
     const bad = Buffer.from(compressed);
     bad.writeUInt16BE(5, bad.length - 6);
-    expect(judgeResponse(bad, 4242, NAME, 'A').kind).toBe('malformed');
+    expect(judgeResponse(bad, 4242, ASKED).kind).toBe('malformed');
   });
 
-  it('matches names case-insensitively and with or without the trailing dot', () => {
-    expect(judgeResponse(good, 4242, `${NAME.toUpperCase()}.`, 'A').kind).toBe('answer');
+  it('matches the question name case-insensitively (RFC 4343), and only its letters', () => {
+    const upper = responseTo(
+      { ...query, questions: [{ name: NAME.toUpperCase(), type: 'A', class: 'IN' }] },
+      { answers: [aRecord(NAME, '10.0.0.1')] },
+    );
+    expect(judgeResponse(upper, 4242, ASKED).kind).toBe('answer');
+    // Flipping bit 0x20 of a non-letter (the '.' length byte of the first label) is another name.
+    const flipped = Buffer.from(good);
+    flipped.writeUInt8(flipped.readUInt8(12) ^ 0x20, 12);
+    expect(judgeResponse(flipped, 4242, ASKED).kind).toBe('foreign');
   });
 
   it('says truncated for TC=1, even when the cut-off records do not decode', () => {
     const tc = responseTo(query, { flags: 1 << 9, answers: [aRecord(NAME, '10.0.0.1'), aRecord(NAME, '10.0.0.2')] });
-    expect(judgeResponse(tc, 4242, NAME, 'A').kind).toBe('truncated');
-    expect(judgeResponse(tc.subarray(0, tc.length - 5), 4242, NAME, 'A').kind).toBe('truncated');
+    expect(judgeResponse(tc, 4242, ASKED).kind).toBe('truncated');
+    expect(judgeResponse(tc.subarray(0, tc.length - 5), 4242, ASKED).kind).toBe('truncated');
   });
 
   it('calls a matching but undecodable message malformed', () => {
-    expect(judgeResponse(good.subarray(0, good.length - 2), 4242, NAME, 'A')).toMatchObject({ kind: 'malformed' });
+    expect(judgeResponse(good.subarray(0, good.length - 2), 4242, ASKED)).toMatchObject({ kind: 'malformed' });
     // An A record whose RDLENGTH says 5: dns-packet would read garbage past it.
     const bad = Buffer.from(good);
     const rdlength = bad.length - 6;
     bad.writeUInt16BE(5, rdlength);
-    expect(judgeResponse(bad, 4242, NAME, 'A').kind).not.toBe('answer');
+    expect(judgeResponse(bad, 4242, ASKED).kind).not.toBe('answer');
   });
 
   it('calls a message whose last A record runs past the end malformed, not an answer', () => {
     const cut = Buffer.from(good.subarray(0, good.length - 2));
-    expect(judgeResponse(cut, 4242, NAME, 'A').kind).toBe('malformed');
+    expect(judgeResponse(cut, 4242, ASKED).kind).toBe('malformed');
   });
 });
 
