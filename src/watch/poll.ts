@@ -106,11 +106,12 @@ export class Poller {
       // Every target's addresses are among the service's own: when the service has
       // addresses, but none of one family, no target has that family either.
       const families = { v4: v4 > 0 || v6 === 0, v6: v6 > 0 || v4 === 0 };
-      // An SRV answer too big for UDP means many targets: their lookups share one
-      // pipelined TCP connection, as the SRV answer just did, instead of a datagram each.
-      const tcp = srv.tcp;
+      // Over UDP, `concurrency` targets at a time, even after an SRV answer that needed
+      // TCP: a server answers datagrams in parallel, while BIND delays pipelined TCP answers
+      // (Nagle) and CoreDNS answers a connection's queries one after the other (see
+      // docs/performance.md).
       await run.each(lookups, async (target) => {
-        known.set(target, await run.addressesOf(target, families, tcp));
+        known.set(target, await run.addressesOf(target, families));
       });
     }
     const peers = new Map<string, Peer>();
@@ -153,7 +154,6 @@ export class Poller {
       }
     }
     if (this.query.names) {
-      const tcp = found.some((result) => result.tcp);
       // Names are looked up again only when the address set changed: an unchanged
       // service costs its A/AAAA queries, not one PTR query per pod and poll.
       const key = peers
@@ -163,7 +163,7 @@ export class Poller {
       if (key !== this.namedAddresses) {
         const names = new Map<string, string | undefined>();
         await run.each(peers, async (peer) => {
-          const ptr = await run.ask(reverseName(peer.address), 'PTR', false, tcp);
+          const ptr = await run.ask(reverseName(peer.address), 'PTR', false);
           const target = (ptr.answers as StringAnswer[])[0];
           names.set(peer.address, target === undefined ? undefined : canonicalName(target.data));
         });
@@ -215,23 +215,20 @@ class PollRun {
     private readonly onQuery: () => void,
   ) {}
 
-  /**
-   * `remember: false` for names that come and go with pods (targets, reverse names);
-   * `tcp` for the many lookups that follow an answer that needed TCP.
-   */
-  async ask(name: string, type: QueryType, remember = true, tcp = false): Promise<DnsResult> {
+  /** `remember: false` for names that come and go with pods (targets, reverse names). */
+  async ask(name: string, type: QueryType, remember = true): Promise<DnsResult> {
     this.queries++;
     this.onQuery();
-    const result = await this.query.client.query(name, type, { signal: this.signal, remember, tcp });
+    const result = await this.query.client.query(name, type, { signal: this.signal, remember });
     if (result.truncated) this.truncations++;
     return result;
   }
 
-  async addressesOf(target: string, families: { v4: boolean; v6: boolean }, tcp: boolean): Promise<Addresses> {
+  async addressesOf(target: string, families: { v4: boolean; v6: boolean }): Promise<Addresses> {
     const { family } = this.query;
     const [v4, v6] = await Promise.all([
-      family === 6 || !families.v4 ? undefined : this.ask(target, 'A', false, tcp),
-      family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA', false, tcp),
+      family === 6 || !families.v4 ? undefined : this.ask(target, 'A', false),
+      family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA', false),
     ]);
     const ttl = Math.min(v4?.status === 'records' ? v4.ttl : Infinity, v6?.status === 'records' ? v6.ttl : Infinity);
     return { v4: strings(v4), v6: strings(v6), ttl };

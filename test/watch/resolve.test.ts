@@ -49,14 +49,14 @@ describe('resolvePeers on the embedded cluster DNS', () => {
     expect(dns.stats.tcp).toBe(0);
   });
 
-  it('asks the PTR names of a service too big for UDP over the TCP connection its addresses came on', async () => {
+  it('asks the PTR names of a service too big for UDP over UDP, its A set alone over TCP', async () => {
     for (let i = 0; i < 120; i++) dns.addPod('wide', { name: `wide-${i}`, ip: `10.7.${i >> 7}.${(i & 127) + 1}` });
     const peers = await resolvePeers({ ...base, name: 'wide', family: 4, names: true });
     expect(peers).toHaveLength(120);
     expect(peers.every((peer) => peer.name === `wide-${peer.ordinal}.wide.default.svc.cluster.local`)).toBe(true);
-    // The A set: truncated over UDP, whole over TCP; then 120 PTR lookups, all over TCP.
+    // The A set: truncated over UDP, whole over TCP; then 120 PTR lookups, all over UDP.
     expect(dns.stats.byType).toMatchObject({ A: 2, PTR: 120 });
-    expect({ udp: dns.stats.udp, tcp: dns.stats.tcp }).toEqual({ udp: 1, tcp: 1 + 120 });
+    expect({ udp: dns.stats.udp, tcp: dns.stats.tcp }).toEqual({ udp: 1 + 120, tcp: 1 });
   });
 
   it('gives [] for an authoritatively empty service and rejects on failure', async () => {
@@ -74,7 +74,7 @@ describe('resolvePeers on the embedded cluster DNS', () => {
     expect(dns.stats.byType.A).toBe(1);
   });
 
-  it('looks target addresses up when the Additional section lacks them, with bounded concurrency, over TCP after a truncated SRV answer', async () => {
+  it('looks target addresses up when the Additional section lacks them, with bounded concurrency, over UDP after a truncated SRV answer', async () => {
     const bare = await createClusterDns({ additionals: false });
     for (let i = 0; i < 60; i++) bare.addPod('many', { name: `many-${i}`, ip: `10.8.0.${i + 1}`, ports: { p: 7 } });
     try {
@@ -91,8 +91,8 @@ describe('resolvePeers on the embedded cluster DNS', () => {
       // The SRV set comes truncated over UDP and again over TCP; the service's own A set
       // (kept for later polls) fits in UDP; then one A lookup per target.
       expect(bare.stats.byType).toEqual({ SRV: 2, A: 1 + 60 });
-      // An SRV answer too big for UDP: the target lookups ride TCP, as it did.
-      expect({ udp: bare.stats.udp, tcp: bare.stats.tcp }).toEqual({ udp: 2, tcp: 1 + 60 });
+      // Only the SRV answer too big for UDP goes over TCP; the target lookups do not.
+      expect({ udp: bare.stats.udp, tcp: bare.stats.tcp }).toEqual({ udp: 2 + 60, tcp: 1 });
       const both = await resolvePeers({ ...base, nameservers: [bare.nameserver], name: 'many', port: 'p' });
       expect(both).toHaveLength(60);
       // Both families asked of the service; it has no IPv6 address, so no target has one
