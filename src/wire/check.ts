@@ -11,19 +11,23 @@ export function describe(value: unknown): string {
 }
 
 /**
- * Checks a name that is about to go on the wire: at most 253 characters, labels of
- * 1..63 characters. Returns it canonical.
+ * Checks a name that is about to go on the wire: at most 253 bytes, labels of 1..63
+ * bytes (as UTF-8, which is how the name is written). Returns it canonical.
  */
 export function checkName(name: unknown, option = 'name'): string {
   if (typeof name !== 'string') throw new TypeError(`${option}: expected a string, got ${describe(name)}`);
   const canonical = canonicalName(name);
   if (canonical.length === 0) throw new TypeError(`${option}: must not be empty`);
-  if (canonical.length > MAX_NAME_LENGTH) {
-    throw new TypeError(`${option}: ${describe(name)} is longer than ${MAX_NAME_LENGTH} characters`);
+  // Characters count as bytes unless some take more than one in UTF-8.
+  const ascii = Buffer.byteLength(canonical) === canonical.length;
+  const bytes = (text: string) => (ascii ? text.length : Buffer.byteLength(text));
+  if (bytes(canonical) > MAX_NAME_LENGTH) {
+    throw new TypeError(`${option}: ${describe(name)} is longer than ${MAX_NAME_LENGTH} bytes`);
   }
   for (const label of canonical.split('.')) {
-    if (label.length === 0 || label.length > 63) {
-      throw new TypeError(`${option}: ${describe(name)} has a label that is empty or longer than 63 characters`);
+    const length = bytes(label);
+    if (length === 0 || length > 63) {
+      throw new TypeError(`${option}: ${describe(name)} has a label that is empty or longer than 63 bytes`);
     }
   }
   return canonical;

@@ -309,6 +309,10 @@ describe('DnsClient', () => {
       expect(client.query('', 'A')).rejects.toThrow(/name: must not be empty/),
       expect(client.query(`${'a'.repeat(64)}.example`, 'A')).rejects.toThrow(/label/),
       expect(client.query(`${'abcdefghi.'.repeat(26)}x`, 'A')).rejects.toThrow(/longer than 253/),
+      // Names go out as UTF-8: 40 characters of two bytes each make an 80-byte label, whose
+      // length byte would read as a compression flag on the wire.
+      expect(client.query(`${'é'.repeat(40)}.example`, 'A')).rejects.toThrow(/label .*longer than 63 bytes/),
+      expect(client.query(Array(5).fill('é'.repeat(30)).join('.'), 'A')).rejects.toThrow(/longer than 253 bytes/),
       expect(client.query(NAME, 'A', { tcp: 'yes' as never })).rejects.toThrow(
         /tcp: expected true or false, got "yes"/,
       ),
