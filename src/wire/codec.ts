@@ -10,7 +10,12 @@ type PartDecoder<T> = ((buf: Buffer, offset: number) => T) & { bytes: number };
 export const parts = dnsPacket as unknown as {
   question: { decode: PartDecoder<Question> };
   answer: { decode: PartDecoder<Answer> };
-  name: { decode: PartDecoder<string> };
+  name: {
+    decode: PartDecoder<string>;
+    /** Writes `name` into `buf` at `offset`, uncompressed. */
+    encode: (name: string, buf: Buffer, offset: number) => Buffer;
+    encodingLength: (name: string) => number;
+  };
   /** RDATA decoders: `offset` points at RDLENGTH. */
   a: { decode: PartDecoder<string> };
   aaaa: { decode: PartDecoder<string> };

@@ -1,4 +1,5 @@
 import { decode, encode } from 'dns-packet';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   answersFor,
@@ -23,6 +24,30 @@ describe('encodeQuery', () => {
       questions: [{ name: NAME, type: 'A', class: 'IN' }],
     });
     expect(query.additionals).toEqual([expect.objectContaining({ type: 'OPT', udpPayloadSize: 1232 })]);
+  });
+});
+
+describe('encodeQuestion', () => {
+  it('builds the same query as dns-packet encoding the whole message, for any name, type and payload size', () => {
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
+    const name = fc
+      .array(label, { minLength: 1, maxLength: 8 })
+      .map((labels) => labels.join('.'))
+      .filter((joined) => joined.length <= 253);
+    fc.assert(
+      fc.property(
+        name,
+        fc.constantFrom('A', 'AAAA', 'SRV', 'PTR' as const),
+        fc.integer({ min: 512, max: 65535 }),
+        (asked, type, size) => {
+          const question = encodeQuestion(asked, type, size);
+          expect(question.template.equals(encodeQuery(0, asked, type, size))).toBe(true);
+          // The section is the question as sent: the name, then QTYPE and QCLASS.
+          const bare = encode({ type: 'query', id: 0, questions: [{ name: asked, type, class: 'IN' }] });
+          expect(question.section.equals(bare.subarray(12))).toBe(true);
+        },
+      ),
+    );
   });
 });
 
