@@ -131,6 +131,7 @@ results.throughput = Object.fromEntries(
         client,
         {
           qps: Math.round(qps(c.label, client)),
+          qpsByRound: (throughput[c.label]?.[client]?.qps ?? []).map(Math.round),
           p50ms: p(c.label, client, 0.5),
           p99ms: p(c.label, client, 0.99),
           errors: throughput[c.label]?.[client]?.errors,
