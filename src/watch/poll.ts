@@ -107,9 +107,9 @@ export class Poller {
       // addresses, but none of one family, no target has that family either.
       const families = { v4: v4 > 0 || v6 === 0, v6: v6 > 0 || v4 === 0 };
       // Over UDP, `concurrency` targets at a time, even after an SRV answer that needed
-      // TCP: a server answers datagrams in parallel, while BIND delays pipelined TCP answers
-      // (Nagle) and CoreDNS answers a connection's queries one after the other (see
-      // docs/performance.md).
+      // TCP: a server answers datagrams in parallel, while BIND holds back pipelined TCP
+      // answers (Nagle) and the Go DNS library under CoreDNS answers a connection's queries
+      // one after another (see docs/performance.md).
       await run.each(lookups, async (target) => {
         known.set(target, await run.addressesOf(target, families));
       });

@@ -283,7 +283,7 @@ export class DnsClient {
     }
     let question = byName.get(name);
     if (question === undefined) {
-      question = encodeQuestion(checkName(name), type, this.udpPayloadSize);
+      question = encodeQuestion(checkName(name), type, this.udpPayloadSize, remember);
       if (!remember) return question;
       if (byName.size >= MAX_CACHED_QUESTIONS) byName.clear();
       byName.set(name, question);

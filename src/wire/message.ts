@@ -74,18 +74,24 @@ const frames = new Map<string, { head: Buffer; tail: Buffer }>();
 /**
  * Encodes `name` (already checked and canonical) and `type` for sending: dns-packet
  * encodes the name into the frame of a query encoded once per type, which costs less than
- * half of encoding the whole message for every name that is not kept.
+ * half of encoding the whole message for every name that is not kept. `kept`: the
+ * question will be kept for long (see below).
  */
-export function encodeQuestion(name: string, type: QueryType, udpPayloadSize: number): EncodedQuestion {
+export function encodeQuestion(name: string, type: QueryType, udpPayloadSize: number, kept = false): EncodedQuestion {
   const key = `${type} ${udpPayloadSize}`;
   let frame = frames.get(key);
   if (frame === undefined) {
     const root = encodeQuery(0, '.', type, udpPayloadSize);
     frame = { head: root.subarray(0, HEADER_BYTES), tail: root.subarray(HEADER_BYTES + 1) };
+    // A process uses one payload size or a few; bounded all the same.
+    if (frames.size >= 64) frames.clear();
     frames.set(key, frame);
   }
   const nameBytes = parts.name.encodingLength(name);
-  const template = Buffer.allocUnsafe(HEADER_BYTES + nameBytes + frame.tail.length);
+  // Every byte is written below. A kept question gets its own memory, not a slice of Node's
+  // shared 8 KB pool, which it would hold alive for its few dozen bytes (at ~1.7 µs more).
+  const size = HEADER_BYTES + nameBytes + frame.tail.length;
+  const template = kept ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
   frame.head.copy(template, 0);
   parts.name.encode(name, template, HEADER_BYTES);
   frame.tail.copy(template, HEADER_BYTES + nameBytes);

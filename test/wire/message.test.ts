@@ -49,6 +49,12 @@ describe('encodeQuestion', () => {
       ),
     );
   });
+
+  it('gives a question kept for long its own memory, not a slice of the shared buffer pool', () => {
+    const kept = encodeQuestion(NAME, 'A', 1232, true);
+    expect(kept.template.buffer.byteLength).toBe(kept.template.length);
+    expect(kept.template.equals(encodeQuestion(NAME, 'A', 1232).template)).toBe(true);
+  });
 });
 
 describe('judgeResponse', () => {
