@@ -144,16 +144,19 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
   const authorityCount = buf.readUInt16BE(8);
   const additionalCount = buf.readUInt16BE(10);
   try {
-    const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities, name);
+    const names: NameCache = new Map();
+    const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities, name, names);
     const authorities =
-      answerCount === 0 ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals, name) : NO_RECORDS;
+      answerCount === 0
+        ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals, name, names)
+        : NO_RECORDS;
     const problem = recordProblem(answers);
     if (problem !== undefined) return { kind: 'malformed', reason: problem };
     let additionals: Answer[] | undefined;
     const decodeAdditionals = () => {
       if (additionals === undefined) {
         try {
-          const records = decodeRecords(buf, layout.additionals, additionalCount, layout.end, name).filter(
+          const records = decodeRecords(buf, layout.additionals, additionalCount, layout.end, name, names).filter(
             (r) => r.type !== 'OPT',
           );
           additionals = recordProblem(records) === undefined ? records : NO_RECORDS;
@@ -183,18 +186,41 @@ const READ_TYPES = new Map<
   [33, { type: 'SRV', rdata: parts.srv }],
   [12, { type: 'PTR', rdata: parts.ptr }],
 ]);
-const POINTER_TO_QUESTION = 0xc00c;
+const POINTER = 0xc000;
+const POINTER_TO_QUESTION = POINTER | 12;
+
+/** Names already decoded in one message, by the offset they start at. */
+type NameCache = Map<number, string>;
+
+// Where an SRV record's target name starts, from the record's start when its owner is a
+// 2-byte pointer: owner, TYPE, CLASS, TTL, RDLENGTH, then priority, weight and port.
+const SRV_TARGET_AT = 2 + 2 + 2 + 4 + 2 + 6;
 
 // Decodes `count` records from `start`; they must end exactly at `end`, where the walk by
 // length fields said the section ends. Records of the types the client reads whose owner
-// is a pointer to the question (nearly all of them) take the question's name instead of
-// decoding it again; everything else goes through dns-packet whole.
-function decodeRecords(buf: Buffer, start: number, count: number, end: number, question: string): Answer[] {
+// is a pointer to the question (nearly all answers) take the question's name, and those
+// whose owner points at an SRV target decoded before (the Additional records of an SRV
+// answer) take that target, instead of decoding the name again; everything else goes
+// through dns-packet whole.
+function decodeRecords(
+  buf: Buffer,
+  start: number,
+  count: number,
+  end: number,
+  question: string,
+  names: NameCache,
+): Answer[] {
   const records: Answer[] = new Array(count);
   let offset = start;
   for (let i = 0; i < count; i++) {
-    const known =
-      buf.readUInt16BE(offset) === POINTER_TO_QUESTION ? READ_TYPES.get(buf.readUInt16BE(offset + 2)) : undefined;
+    const owner = buf.readUInt16BE(offset);
+    const name =
+      owner === POINTER_TO_QUESTION
+        ? question
+        : (owner & POINTER) === POINTER
+          ? names.get(owner & ~POINTER)
+          : undefined;
+    const known = name === undefined ? undefined : READ_TYPES.get(buf.readUInt16BE(offset + 2));
     const klass = known === undefined ? 0 : buf.readUInt16BE(offset + 4);
     if (known === undefined || (klass & 0x7fff) !== 1) {
       records[i] = parts.answer.decode(buf, offset);
@@ -204,13 +230,14 @@ function decodeRecords(buf: Buffer, start: number, count: number, end: number, q
     const decoder = known.rdata.decode as PartDecoderOf<unknown>;
     const data = decoder(buf, offset + 10);
     records[i] = {
-      name: question,
+      name,
       type: known.type,
       ttl: buf.readUInt32BE(offset + 6),
       class: 'IN',
       flush: (klass & 0x8000) !== 0,
       data,
     } as Answer;
+    if (known.type === 'SRV') names.set(offset + SRV_TARGET_AT, (data as { target: string }).target);
     offset += 10 + decoder.bytes;
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');

@@ -1,9 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { decode } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePeers } from '../../src/index.js';
 import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
+import { encodeQuestion, judgeResponse, withId } from '../../src/wire/message.js';
 import { type BindServer, startBind } from '../support/bind.js';
 import { requireNamed, skipIntegration } from '../support/named-required.js';
 import { clusterZones, ipv4 } from '../support/zones.js';
@@ -59,6 +61,38 @@ describe.skipIf(skipIntegration)('resolvePeers against BIND 9', () => {
     const result = await client.query(`_kafka._tcp.${FQDN('kafka-headless')}`, 'SRV');
     expect(result.additionals.filter((record) => record.type === 'A')).toHaveLength(3);
     expect(result.authoritative).toBe(true);
+  });
+
+  it("reads BIND's compressed SRV answers and Additional records as dns-packet does, owners and all", async () => {
+    // Raw answers from BIND: owners of the Additional records are pointers to the SRV
+    // targets, which the client reads without decoding the name again.
+    const socket = createSocket('udp4');
+    const [host, port] = bind.nameserver.split(':');
+    try {
+      for (const [service, portName] of [
+        ['kafka-headless', 'kafka'],
+        ['dual', 'grpc'],
+        ['web', 'http'],
+      ] as const) {
+        const name = `_${portName}._tcp.${FQDN(service)}`;
+        const question = encodeQuestion(name, 'SRV', 1232);
+        const raw: Buffer = await new Promise((resolve) => {
+          socket.once('message', resolve);
+          socket.send(withId(question, 4321), Number(port), host);
+        });
+        const verdict = judgeResponse(raw, 4321, question);
+        if (verdict.kind !== 'answer') throw new Error(`no answer: ${verdict.kind}`);
+        const whole = decode(raw);
+        expect(verdict.message.answers.map((r) => ({ ...r, name: r.name.toLowerCase() }))).toEqual(
+          (whole.answers ?? []).map((r) => ({ ...r, name: r.name.toLowerCase() })),
+        );
+        const additionals = verdict.message.additionals();
+        expect(additionals.length).toBeGreaterThanOrEqual(2);
+        expect(additionals).toEqual((whole.additionals ?? []).filter((r) => r.type !== 'OPT'));
+      }
+    } finally {
+      socket.close();
+    }
   });
 
   it('handles dashed-IP targets: addresses, no ordinal', async () => {
