@@ -29,6 +29,8 @@ export function addressId(address: string, port: number | undefined): string {
 
 /** Sorts addresses IPv4 first, then each family in a stable order. */
 export function orderAddresses(v4: readonly string[], v6: readonly string[]): string[] {
+  // The usual pod: one address, nothing to sort or merge.
+  if (v4.length + v6.length === 1) return [(v4[0] ?? v6[0]) as string];
   return [...[...new Set(v4)].sort(), ...[...new Set(v6)].sort()];
 }
 

@@ -84,10 +84,11 @@ export class Poller {
     const srv = await run.ask(srvName, 'SRV');
     if (srv.status !== 'records') return run.empty(srv);
     const records = srv.answers as SrvAnswer[];
-    const fromAdditional = addressesFromAdditional(srv);
+    // Each record's target, canonical, once.
+    const targets = records.map((record) => canonicalName(record.data.target));
+    const fromAdditional = addressesFromAdditional(srv, new Set(targets));
     const needed = new Set<string>();
-    for (const record of records) {
-      const target = canonicalName(record.data.target);
+    for (const target of targets) {
       if (!fromAdditional.has(target)) needed.add(target);
     }
     const known = new Map<string, Addresses>();
@@ -116,8 +117,9 @@ export class Poller {
     }
     const peers = new Map<string, Peer>();
     let ttl = srv.ttl;
-    for (const record of records) {
-      const target = canonicalName(record.data.target);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as SrvAnswer;
+      const target = targets[i] as string;
       const addresses = fromAdditional.get(target) ?? known.get(target) ?? NO_ADDRESSES;
       const list = this.pick(addresses);
       // An authoritative "no address" for a target: nothing to connect to, not a peer.
@@ -274,8 +276,7 @@ function strings(result: DnsResult | undefined): string[] {
 }
 
 // Only records owned by a target name count: an Additional section may carry others.
-function addressesFromAdditional(srv: DnsResult): Map<string, Addresses> {
-  const targets = new Set((srv.answers as SrvAnswer[]).map((record) => canonicalName(record.data.target)));
+function addressesFromAdditional(srv: DnsResult, targets: ReadonlySet<string>): Map<string, Addresses> {
   const found = new Map<string, Addresses>();
   for (const record of srv.additionals) {
     if (record.type !== 'A' && record.type !== 'AAAA') continue;
