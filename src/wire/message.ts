@@ -144,7 +144,8 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
   const authorityCount = buf.readUInt16BE(8);
   const additionalCount = buf.readUInt16BE(10);
   try {
-    const names: NameCache = new Map();
+    // Only an SRV answer has names worth keeping (its targets own the Additional records).
+    const names: NameCache | undefined = question.type === 'SRV' ? new Map() : undefined;
     const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities, name, names);
     const authorities =
       answerCount === 0
@@ -208,7 +209,7 @@ function decodeRecords(
   count: number,
   end: number,
   question: string,
-  names: NameCache,
+  names: NameCache | undefined,
 ): Answer[] {
   const records: Answer[] = new Array(count);
   let offset = start;
@@ -218,7 +219,7 @@ function decodeRecords(
       owner === POINTER_TO_QUESTION
         ? question
         : (owner & POINTER) === POINTER
-          ? names.get(owner & ~POINTER)
+          ? names?.get(owner & ~POINTER)
           : undefined;
     const known = name === undefined ? undefined : READ_TYPES.get(buf.readUInt16BE(offset + 2));
     const klass = known === undefined ? 0 : buf.readUInt16BE(offset + 4);
@@ -237,7 +238,7 @@ function decodeRecords(
       flush: (klass & 0x8000) !== 0,
       data,
     } as Answer;
-    if (known.type === 'SRV') names.set(offset + SRV_TARGET_AT, (data as { target: string }).target);
+    if (known.type === 'SRV') names?.set(offset + SRV_TARGET_AT, (data as { target: string }).target);
     offset += 10 + decoder.bytes;
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');
