@@ -35,7 +35,11 @@ export interface PeerQueryOptions {
   timeout?: number;
   /** Tries per question over rotating nameservers. @default 3 */
   attempts?: number;
-  /** Address lookups of SRV targets in flight at once. @default 64 */
+  /**
+   * Address lookups of SRV targets (and reverse-name lookups) in flight at once, over UDP.
+   * Far above the default, a burst can overflow a socket buffer and lose datagrams, which
+   * then cost a timeout each. @default 64
+   */
   concurrency?: number;
   /** Cancels the lookup (or closes the watcher). */
   signal?: AbortSignal;
