@@ -37,8 +37,8 @@ export interface PeerQueryOptions {
   attempts?: number;
   /**
    * Address lookups of SRV targets (and reverse-name lookups) in flight at once, over UDP.
-   * Far above the default, a burst can overflow a socket buffer and lose datagrams, which
-   * then cost a timeout each. @default 64
+   * The client sends at most 128 datagrams to one nameserver at once and queues the rest.
+   * @default 64
    */
   concurrency?: number;
   /** Cancels the lookup (or closes the watcher). */

@@ -42,6 +42,8 @@ export abstract class Channel {
   /** Queries answered on this channel. */
   answered = 0;
   closed = false;
+  /** Called each time a query on this channel settles: answered, failed or cancelled. */
+  onSettle: (() => void) | undefined;
 
   constructor(
     readonly server: Nameserver,
@@ -60,8 +62,12 @@ export abstract class Channel {
   /** True when new queries must go to a fresh channel. */
   abstract get spent(): boolean;
 
-  /** Sends `question` under a fresh ID; resolves with the verdict on its answer. */
-  ask(question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
+  /**
+   * Sends `question` under a fresh ID; resolves with the verdict on its answer, by
+   * `deadline` (ms since the epoch; a timeout from now unless given, never earlier than
+   * the deadline of a query sent before it on this channel).
+   */
+  ask(question: EncodedQuestion, signal: AbortSignal | undefined, deadline?: number): Promise<Verdict> {
     let id = randomId();
     while (this.pending.has(id)) id = randomId();
     const message = withId(question, id);
@@ -69,7 +75,7 @@ export abstract class Channel {
       const entry: Pending = {
         id,
         question,
-        deadline: Date.now() + this.timeout,
+        deadline: deadline ?? Date.now() + this.timeout,
         malformed: undefined,
         settled: false,
         resolve,
@@ -130,6 +136,7 @@ export abstract class Channel {
     entry.reject = NOTHING;
     entry.signal = undefined;
     entry.onAbort = undefined;
+    this.onSettle?.();
     if (outcome instanceof DnsError) reject(outcome);
     else resolve(outcome);
   }
@@ -202,28 +209,166 @@ export abstract class Channel {
 /** Opens a channel to `server`; `onClose` runs once it has closed. */
 export type OpenChannel = (server: Nameserver, onClose: (channel: Channel) => void) => Channel;
 
+/** A query waiting for its turn to be sent to a nameserver that has `limit` in flight. */
+interface Queued {
+  question: EncodedQuestion;
+  signal: AbortSignal | undefined;
+  /** When its attempt ends, sent or not (its timeout counts from when it was asked). */
+  deadline: number;
+  resolve: (verdict: Verdict) => void;
+  reject: (error: DnsError) => void;
+  onAbort: (() => void) | undefined;
+  done: boolean;
+}
+
+/** Queries to one nameserver: how many are out, and those waiting to go. */
+interface Line {
+  inFlight: number;
+  waiting: Queued[];
+  draining: boolean;
+}
+
+/** How a transport treats queries beyond what it sends at once. */
+export interface Limits {
+  /** Queries in flight to one nameserver at once; more wait their turn. */
+  inFlight: number;
+  /** The attempt's timeout, in ms: it counts from when a query is asked, waiting included. */
+  timeout: number;
+}
+
 /**
  * The channel in use for each nameserver, replaced when spent or closed. With `resend`, a
- * query orphaned by a server closing its connection is asked once more on a new one.
+ * query orphaned by a server closing its connection is asked once more on a new one. With
+ * `limits`, at most `limits.inFlight` queries are out to one nameserver at once and the rest
+ * wait in order: a burst of datagrams bigger than a socket buffer holds would lose some, and
+ * each lost one costs a whole timeout.
  */
 export class Transport {
   private readonly current = new Map<string, Channel>();
   private readonly all = new Set<Channel>();
+  private readonly lines = new Map<string, Line>();
   private closed = false;
 
   constructor(
     private readonly open: OpenChannel,
     private readonly resend = false,
+    private readonly limits?: Limits,
   ) {}
 
   /** Asks `server`; resolves with the verdict on its answer, rejects with a DnsError. */
   exchange(server: Nameserver, question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
-    const asked = this.channelFor(server).ask(question, signal);
+    const { limits } = this;
+    if (limits === undefined) return this.send(server, question, signal);
+    const line = this.lineFor(server);
+    if (line.inFlight < limits.inFlight && line.waiting.length === 0) {
+      line.inFlight++;
+      return this.send(server, question, signal);
+    }
+    const waiting = new Promise<Verdict>((resolve, reject) => {
+      const queued: Queued = {
+        question,
+        signal,
+        deadline: Date.now() + limits.timeout,
+        resolve,
+        reject,
+        onAbort: undefined,
+        done: false,
+      };
+      if (signal !== undefined) {
+        queued.onAbort = () =>
+          this.finish(
+            queued,
+            new DnsError('ECANCELLED', 'query cancelled', {
+              hostname: question.name,
+              server: server.label,
+              cause: signal.reason,
+            }),
+          );
+        signal.addEventListener('abort', queued.onAbort, { once: true });
+      }
+      line.waiting.push(queued);
+    });
+    // Room already (the queue held only cancelled queries): the oldest go now.
+    if (line.inFlight < limits.inFlight) this.drain(server, line);
+    return waiting;
+  }
+
+  private send(
+    server: Nameserver,
+    question: EncodedQuestion,
+    signal: AbortSignal | undefined,
+    deadline?: number,
+  ): Promise<Verdict> {
+    const asked = this.channelFor(server).ask(question, signal, deadline);
     if (!this.resend) return asked;
     return asked.catch((err: unknown) => {
       if (!(err instanceof Orphaned) || this.closed || signal?.aborted) throw err;
       return this.channelFor(server).ask(question, signal);
     });
+  }
+
+  private lineFor(server: Nameserver): Line {
+    let line = this.lines.get(server.label);
+    if (line === undefined) {
+      line = { inFlight: 0, waiting: [], draining: false };
+      this.lines.set(server.label, line);
+    }
+    return line;
+  }
+
+  // One query to `server` settled: the next waiting one may go. Sent from a microtask, not
+  // from inside the settling channel, which may be failing all its queries and closing.
+  private settled(server: Nameserver): void {
+    const line = this.lines.get(server.label);
+    if (line === undefined) return;
+    line.inFlight--;
+    if (line.waiting.length === 0 || line.draining) return;
+    line.draining = true;
+    queueMicrotask(() => {
+      line.draining = false;
+      this.drain(server, line);
+    });
+  }
+
+  private drain(server: Nameserver, line: Line): void {
+    const limit = this.limits?.inFlight ?? Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let taken = 0;
+    while (line.inFlight < limit && taken < line.waiting.length) {
+      const queued = line.waiting[taken++] as Queued;
+      if (queued.done) continue;
+      if (queued.deadline <= now) {
+        this.finish(
+          queued,
+          new DnsError('ETIMEOUT', `not sent within ${this.limits?.timeout} ms: ${limit} queries to it in flight`, {
+            hostname: queued.question.name,
+            server: server.label,
+          }),
+        );
+        continue;
+      }
+      line.inFlight++;
+      // Sent in the order they came, so their deadlines stay in order on the channel; the
+      // wait counts against the timeout.
+      const { question, signal } = queued;
+      this.send(server, question, signal, queued.deadline).then(
+        (verdict) => this.finish(queued, verdict),
+        (err: DnsError) => this.finish(queued, err),
+      );
+      // From here on the channel watches the signal.
+      if (queued.onAbort !== undefined) signal?.removeEventListener('abort', queued.onAbort);
+      queued.onAbort = undefined;
+    }
+    line.waiting.splice(0, taken);
+  }
+
+  private finish(queued: Queued, outcome: Verdict | DnsError): void {
+    if (queued.done) return;
+    queued.done = true;
+    if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+    queued.onAbort = undefined;
+    if (outcome instanceof DnsError) queued.reject(outcome);
+    else queued.resolve(outcome);
   }
 
   private channelFor(server: Nameserver): Channel {
@@ -234,6 +379,7 @@ export class Transport {
         this.all.delete(closed);
         if (this.current.get(server.label) === closed) this.current.delete(server.label);
       });
+      if (this.limits !== undefined) channel.onSettle = () => this.settled(server);
       this.current.set(server.label, channel);
       this.all.add(channel);
     }
@@ -243,6 +389,14 @@ export class Transport {
   /** Rejects every waiting query with ECANCELLED and closes every channel. */
   close(reason?: unknown): void {
     this.closed = true;
+    for (const [label, line] of this.lines) {
+      for (const queued of line.waiting.splice(0)) {
+        this.finish(
+          queued,
+          new DnsError('ECANCELLED', 'client closed', { hostname: queued.question.name, server: label, cause: reason }),
+        );
+      }
+    }
     for (const channel of [...this.all]) channel.fail('ECANCELLED', 'client closed', reason);
     this.current.clear();
   }

@@ -21,6 +21,11 @@ import { UdpChannel } from './udp.js';
 
 export type { QueryType } from './message.js';
 
+// Datagrams out to one nameserver at once; more wait their turn. Measured against BIND on
+// loopback: 200 queries at once answered in 20 ms, 400 at once lost datagrams to a full
+// socket buffer and took 2 s (a timeout) to finish.
+const UDP_IN_FLIGHT = 128;
+
 /** Options of {@link DnsClient}. */
 export interface DnsClientOptions {
   /**
@@ -220,7 +225,10 @@ export class DnsClient {
       512,
       65535,
     );
-    this.udp = new Transport((server, onClose) => new UdpChannel(server, this.timeout, onClose));
+    this.udp = new Transport((server, onClose) => new UdpChannel(server, this.timeout, onClose), false, {
+      inFlight: UDP_IN_FLIGHT,
+      timeout: this.timeout,
+    });
     this.tcp = new Transport((server, onClose) => new TcpChannel(server, this.timeout, onClose), true);
   }
 

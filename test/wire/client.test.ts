@@ -190,6 +190,72 @@ describe('DnsClient', () => {
     });
   });
 
+  it('keeps at most 128 datagrams out to a nameserver and sends the rest as answers come back', async () => {
+    // The server holds every query until none has come for 20 ms, then answers them all:
+    // the most it ever holds is the most the client had out at once.
+    const held: Parameters<Parameters<ScriptedServer['onUdp']>[0]>[0][] = [];
+    let most = 0;
+    let flush: NodeJS.Timeout | undefined;
+    server.onUdp((ex) => {
+      held.push(ex);
+      most = Math.max(most, held.length);
+      clearTimeout(flush);
+      flush = setTimeout(() => {
+        for (const waiting of held.splice(0)) {
+          const name = waiting.query.questions?.[0]?.name ?? '';
+          waiting.reply({ answers: [aRecord(name, '10.0.2.1')] });
+        }
+      }, 20);
+    });
+    // A timeout no loaded machine reaches: five batches of 128, each held 20 ms.
+    const patient = new DnsClient({
+      nameservers: [server.nameserver],
+      timeout: 10_000,
+      attempts: 1,
+      search: [],
+      ndots: 1,
+    });
+    try {
+      const names = Array.from({ length: 600 }, (_, i) => `burst-${i}.${NAME}`);
+      const answers = await Promise.all(names.map((name) => patient.resolveA(name, { remember: false })));
+      expect(answers).toHaveLength(600);
+      expect(server.udpQueries).toBe(600);
+      expect(most).toBe(128);
+    } finally {
+      patient.close();
+    }
+  });
+
+  it('fails a waiting query it could not send within the timeout, and cancels waiting ones', async () => {
+    server.onUdp(() => {}); // never answers
+    const controller = new AbortController();
+    const started = performance.now();
+    const outcomes = Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        client
+          .query(`wait-${i}.${NAME}`, 'A', { remember: false, signal: i >= 990 ? controller.signal : undefined })
+          .catch((err: DnsError) => err.code),
+      ),
+    );
+    controller.abort();
+    const codes = await outcomes;
+    // 10 cancelled while waiting, never sent; the others timed out: the first 128 sent at
+    // once, the rest only while time was left of their own timeout, which counts from when
+    // they were asked.
+    expect(codes.filter((code) => code === 'ECANCELLED')).toHaveLength(10);
+    expect(codes.filter((code) => code === 'ETIMEOUT')).toHaveLength(990);
+    expect(server.udpQueries).toBeGreaterThanOrEqual(128);
+    expect(server.udpQueries).toBeLessThanOrEqual(990);
+    // About one attempt's timeout (300 ms), not one per batch of 128 (eight: 2.4 s).
+    expect(performance.now() - started).toBeLessThan(4 * 300);
+    // close() cancels those waiting to be sent as well as those out.
+    const burst = Array.from({ length: 200 }, (_, i) =>
+      client.query(`close-${i}.${NAME}`, 'A', { remember: false }).catch((err: DnsError) => err.code),
+    );
+    client.close();
+    expect(await Promise.all(burst)).toEqual(Array(200).fill('ECANCELLED'));
+  });
+
   it('with tcp: true, carries many queries on one pipelined connection, answered in any order', async () => {
     const waiting: Parameters<Parameters<ScriptedServer['onTcp']>[0]>[0][] = [];
     const ports = new Set<number>();
