@@ -221,10 +221,11 @@ interface Queued {
   done: boolean;
 }
 
-/** Queries to one nameserver: how many are out, and those waiting to go. */
+/** Queries to one nameserver: how many are out, and those waiting to go (from `head`). */
 interface Line {
   inFlight: number;
   waiting: Queued[];
+  head: number;
   draining: boolean;
 }
 
@@ -260,7 +261,7 @@ export class Transport {
     const { limits } = this;
     if (limits === undefined) return this.send(server, question, signal);
     const line = this.lineFor(server);
-    if (line.inFlight < limits.inFlight && line.waiting.length === 0) {
+    if (line.inFlight < limits.inFlight && line.head === line.waiting.length) {
       line.inFlight++;
       return this.send(server, question, signal);
     }
@@ -310,7 +311,7 @@ export class Transport {
   private lineFor(server: Nameserver): Line {
     let line = this.lines.get(server.label);
     if (line === undefined) {
-      line = { inFlight: 0, waiting: [], draining: false };
+      line = { inFlight: 0, waiting: [], head: 0, draining: false };
       this.lines.set(server.label, line);
     }
     return line;
@@ -322,7 +323,7 @@ export class Transport {
     const line = this.lines.get(server.label);
     if (line === undefined) return;
     line.inFlight--;
-    if (line.waiting.length === 0 || line.draining) return;
+    if (line.head === line.waiting.length || line.draining) return;
     line.draining = true;
     queueMicrotask(() => {
       line.draining = false;
@@ -333,9 +334,8 @@ export class Transport {
   private drain(server: Nameserver, line: Line): void {
     const limit = this.limits?.inFlight ?? Number.POSITIVE_INFINITY;
     const now = Date.now();
-    let taken = 0;
-    while (line.inFlight < limit && taken < line.waiting.length) {
-      const queued = line.waiting[taken++] as Queued;
+    while (line.inFlight < limit && line.head < line.waiting.length) {
+      const queued = line.waiting[line.head++] as Queued;
       if (queued.done) continue;
       if (queued.deadline <= now) {
         this.finish(
@@ -359,7 +359,13 @@ export class Transport {
       if (queued.onAbort !== undefined) signal?.removeEventListener('abort', queued.onAbort);
       queued.onAbort = undefined;
     }
-    line.waiting.splice(0, taken);
+    if (line.head === line.waiting.length) {
+      line.waiting = [];
+      line.head = 0;
+    } else if (line.head > 1024 && line.head * 2 > line.waiting.length) {
+      line.waiting.splice(0, line.head);
+      line.head = 0;
+    }
   }
 
   private finish(queued: Queued, outcome: Verdict | DnsError): void {
@@ -390,7 +396,10 @@ export class Transport {
   close(reason?: unknown): void {
     this.closed = true;
     for (const [label, line] of this.lines) {
-      for (const queued of line.waiting.splice(0)) {
+      const waiting = line.waiting.slice(line.head);
+      line.waiting = [];
+      line.head = 0;
+      for (const queued of waiting) {
         this.finish(
           queued,
           new DnsError('ECANCELLED', 'client closed', { hostname: queued.question.name, server: label, cause: reason }),
