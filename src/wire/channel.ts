@@ -12,6 +12,29 @@ const NOTHING = (): void => {};
  */
 class Orphaned extends DnsError {}
 
+/**
+ * Cancels a query of `question` to `server` when `signal` aborts: `cancel` gets the
+ * ECANCELLED error. Returns the listener, to remove once the query settles.
+ */
+function listenForAbort(
+  signal: AbortSignal | undefined,
+  question: EncodedQuestion,
+  server: Nameserver,
+  cancel: (error: DnsError) => void,
+): (() => void) | undefined {
+  if (signal === undefined) return undefined;
+  const onAbort = () =>
+    cancel(
+      new DnsError('ECANCELLED', 'query cancelled', {
+        hostname: question.name,
+        server: server.label,
+        cause: signal.reason,
+      }),
+    );
+  signal.addEventListener('abort', onAbort, { once: true });
+  return onAbort;
+}
+
 /** A query waiting on a channel: a row in the channel's table. */
 interface Pending {
   id: number;
@@ -83,18 +106,7 @@ export abstract class Channel {
         signal,
         onAbort: undefined,
       };
-      if (signal !== undefined) {
-        entry.onAbort = () =>
-          this.settle(
-            entry,
-            new DnsError('ECANCELLED', 'query cancelled', {
-              hostname: question.name,
-              server: this.server.label,
-              cause: signal.reason,
-            }),
-          );
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
+      entry.onAbort = listenForAbort(signal, question, this.server, (error) => this.settle(entry, error));
       if (this.pending.size === 0) this.hold(true);
       this.pending.set(id, entry);
       this.deadlines.push(entry);
@@ -275,18 +287,7 @@ export class Transport {
         onAbort: undefined,
         done: false,
       };
-      if (signal !== undefined) {
-        queued.onAbort = () =>
-          this.finish(
-            queued,
-            new DnsError('ECANCELLED', 'query cancelled', {
-              hostname: question.name,
-              server: server.label,
-              cause: signal.reason,
-            }),
-          );
-        signal.addEventListener('abort', queued.onAbort, { once: true });
-      }
+      queued.onAbort = listenForAbort(signal, question, server, (error) => this.finish(queued, error));
       line.waiting.push(queued);
     });
     // Room already (the queue held only cancelled queries): the oldest go now.
