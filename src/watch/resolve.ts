@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import { shareAborts } from '../wire/abort.js';
 import type { PeerQueryOptions } from './options.js';
 import { toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
@@ -20,9 +20,10 @@ export type ResolvePeersOptions = PeerQueryOptions;
  */
 export async function resolvePeers(options: ResolvePeersOptions): Promise<Peer[]> {
   const query = toPeerQuery(options);
-  // One listener on the caller's signal, however many lookups run under it.
+  // One listener on the caller's signal, however many lookups run under it; theirs are
+  // cheap entries under the call's own signal.
   const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
+  shareAborts(controller.signal);
   const { signal } = options;
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();

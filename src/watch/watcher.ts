@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { debuglog } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
+import { shareAborts } from '../wire/abort.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
 import { SLOT_MS, wakeNear } from './coalesce.js';
@@ -115,7 +116,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private members: Peer[] = [];
   private readonly absentSince = new Map<string, number>();
   private readonly closer = ((controller) => {
-    // Every lookup of a poll listens to it: up to `concurrency` at once.
+    // Every lookup of every poll listens to it, as entries under one listener; users hand
+    // it to work of their own, with any number of listeners.
+    shareAborts(controller.signal);
     setMaxListeners(0, controller.signal);
     return controller;
   })(new AbortController());

@@ -1,3 +1,4 @@
+import { listenAbort, unlistenAbort } from './abort.js';
 import { DnsError } from './errors.js';
 import { randomId } from './ids.js';
 import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
@@ -31,7 +32,7 @@ function listenForAbort(
         cause: signal.reason,
       }),
     );
-  signal.addEventListener('abort', onAbort, { once: true });
+  listenAbort(signal, onAbort);
   return onAbort;
 }
 
@@ -136,7 +137,7 @@ export abstract class Channel {
     if (entry.settled) return;
     entry.settled = true;
     this.pending.delete(entry.id);
-    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (entry.onAbort !== undefined && entry.signal !== undefined) unlistenAbort(entry.signal, entry.onAbort);
     if (this.pending.size === 0 && !this.closed) {
       this.hold(false);
       this.idle();
@@ -357,7 +358,7 @@ export class Transport {
         (err: DnsError) => this.finish(queued, err),
       );
       // From here on the channel watches the signal.
-      if (queued.onAbort !== undefined) signal?.removeEventListener('abort', queued.onAbort);
+      if (queued.onAbort !== undefined && signal !== undefined) unlistenAbort(signal, queued.onAbort);
       queued.onAbort = undefined;
     }
     if (line.head === line.waiting.length) {
@@ -372,7 +373,7 @@ export class Transport {
   private finish(queued: Queued, outcome: Verdict | DnsError): void {
     if (queued.done) return;
     queued.done = true;
-    if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+    if (queued.onAbort !== undefined && queued.signal !== undefined) unlistenAbort(queued.signal, queued.onAbort);
     queued.onAbort = undefined;
     if (outcome instanceof DnsError) queued.reject(outcome);
     else queued.resolve(outcome);

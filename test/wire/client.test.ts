@@ -1,7 +1,8 @@
 import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { encode } from 'dns-packet';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { abortListeners, shareAborts } from '../../src/wire/abort.js';
 import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
 import { aRecord, responseTo, type ScriptedServer, startScriptedServer } from '../support/scripted-server.js';
@@ -188,6 +189,32 @@ describe('DnsClient', () => {
     await expect(client.query(NAME, 'A', { signal: AbortSignal.abort() })).rejects.toMatchObject({
       code: 'ECANCELLED',
     });
+  });
+
+  it('on a shared signal, queries in flight and waiting their turn cancel, and leave no listener behind', async () => {
+    server.onUdp(() => {}); // never answers
+    const controller = new AbortController();
+    shareAborts(controller.signal);
+    // 200 queries: 128 out, 72 waiting their turn, all listening to the one signal.
+    const outcomes = Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        client
+          .query(`shared-${i}.${NAME}`, 'A', { remember: false, signal: controller.signal })
+          .catch((err: DnsError) => err.code),
+      ),
+    );
+    expect(abortListeners(controller.signal)).toBe(200);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort();
+    expect(await outcomes).toEqual(Array(200).fill('ECANCELLED'));
+    // Answered queries take their listener with them: a long-lived signal does not fill up.
+    server.onUdp((ex) => ex.reply({ answers: [aRecord(NAME, '10.0.3.1')] }));
+    const watcherLike = new AbortController();
+    shareAborts(watcherLike.signal);
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 50 }, () => client.query(NAME, 'A', { signal: watcherLike.signal })));
+    }
+    expect(abortListeners(watcherLike.signal)).toBe(0);
   });
 
   it('keeps at most 128 datagrams out to a nameserver and sends the rest as answers come back', async () => {
