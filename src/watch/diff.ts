@@ -8,8 +8,13 @@ export interface PeerDiff {
   updated: { peer: Peer; previous: Peer }[];
   /** In `current`, not in `next`. */
   missing: Peer[];
-  /** In both and the same (their TTL may have changed). */
+  /** In both and the same (their TTL may have changed): the objects of `current`. */
   same: Peer[];
+  /**
+   * `next`, sorted by id, with each unchanged peer as its object in `current`: index by
+   * index, `kept[i]` has the id of `next[i]`.
+   */
+  kept: Peer[];
 }
 
 /**
@@ -21,7 +26,7 @@ export interface PeerDiff {
  * const { joined, updated, missing } = diffPeers(watcher.peers(), polled);
  */
 export function diffPeers(current: readonly Peer[], next: readonly Peer[]): PeerDiff {
-  const diff: PeerDiff = { joined: [], updated: [], missing: [], same: [] };
+  const diff: PeerDiff = { joined: [], updated: [], missing: [], same: [], kept: [] };
   let i = 0;
   let j = 0;
   while (i < current.length || j < next.length) {
@@ -32,10 +37,16 @@ export function diffPeers(current: readonly Peer[], next: readonly Peer[]): Peer
       i++;
     } else if (before === undefined || after.id < before.id) {
       diff.joined.push(after);
+      diff.kept.push(after);
+      j++;
+    } else if (samePeer(before, after)) {
+      diff.same.push(before);
+      diff.kept.push(before);
+      i++;
       j++;
     } else {
-      if (samePeer(before, after)) diff.same.push(after);
-      else diff.updated.push({ peer: after, previous: before });
+      diff.updated.push({ peer: after, previous: before });
+      diff.kept.push(after);
       i++;
       j++;
     }

@@ -131,8 +131,14 @@ export class Poller {
       peer.weight = record.data.weight ?? 0;
       peers.set(peer.id, peer);
     }
-    this.targets = known;
-    for (const [target, addresses] of fromAdditional) this.targets.set(target, addresses);
+    // Remembered for the next poll that must look targets up, under the service address set
+    // of this one. A poll answered wholly from the Additional section leaves the memory as it
+    // was: it asked for no address set, and rebuilding a map each poll that lives until the
+    // next is what a generational collector copies twice.
+    if (needed.size > 0) {
+      this.targets = known;
+      for (const [target, addresses] of fromAdditional) this.targets.set(target, addresses);
+    }
     return run.records([...peers.values()], ttl);
   }
 

@@ -429,6 +429,11 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     const { self } = this.settings;
     const polled = self === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, self));
     const diff = diffPeers(this.members, polled);
+    const { kept } = diff;
+    // An unchanged peer stays the same object from poll to poll, its TTL that of the latest
+    // answer: a stable identity for users, and a steady membership leaves no garbage that
+    // outlives the interval (which a generational collector would copy twice).
+    for (let i = 0; i < kept.length; i++) (kept[i] as Peer).ttl = (polled[i] as Peer).ttl;
     change.joined = diff.joined;
     change.updated = diff.updated;
     if (this.absentSince.size > 0) {
@@ -447,7 +452,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
         held.push(peer);
       }
     }
-    this.members = held.length === 0 ? [...polled] : mergeById(polled, held);
+    if (change.joined.length + change.updated.length + change.left.length > 0) {
+      this.members = held.length === 0 ? kept : mergeById(kept, held);
+    }
     this.announce(change, 'absent');
   }
 

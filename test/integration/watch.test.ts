@@ -109,6 +109,22 @@ describe.skipIf(skipIntegration)('watchPeers against BIND 9 changed live with ns
     expect(events.filter((e) => e.startsWith('left') || e.startsWith('joined'))).toEqual([]);
   });
 
+  it('keeps an unchanged peer as the same object, its TTL that of the latest answer', async () => {
+    const before = watcher.peers();
+    const successes = watcher.stats.successes;
+    // The same address with a TTL of 2 s: no change a user acts on, so no event.
+    await bind.update(ZONE, [`update delete app-2.${BASE}. A`, `update add app-2.${BASE}. 2 A 10.50.0.3`]);
+    const deadline = performance.now() + 5000;
+    while (watcher.stats.successes < successes + 2 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const after = watcher.peers();
+    expect(after).toHaveLength(before.length);
+    for (const [i, peer] of after.entries()) expect(peer).toBe(before[i]);
+    expect(after.map((peer) => peer.ttl)).toEqual(after.map((peer) => (peer.name === `app-2.${BASE}` ? 2 : 5)));
+    expect(events).toEqual([]);
+  });
+
   it('sees a pod removed as peer-left absent', async () => {
     const left = waitFor(watcher, 'peer-left', INTERVAL * 3);
     const started = performance.now();

@@ -147,10 +147,16 @@ describe('watchPeers', () => {
       'changed 4',
     ]);
     events.length = 0;
+    const before = watcher.peers();
     addKafka(0, '10.0.9.9');
     await vi.advanceTimersByTimeAsync(1000);
     await polled(watcher, 3);
     expect(events).toEqual([`updated ${id(0)} 10.0.0.1->10.0.9.9`, 'changed 4']);
+    // The updated peer is a new object; the others stay the objects they were.
+    const after = watcher.peers();
+    expect(after[0]).not.toBe(before[0]);
+    expect(after.slice(1)).toEqual(before.slice(1));
+    for (let i = 1; i < after.length; i++) expect(after[i]).toBe(before[i]);
     events.length = 0;
     dns.removePod('kafka-headless', 'kafka-3');
     await vi.advanceTimersByTimeAsync(1000);
@@ -214,7 +220,7 @@ describe('watchPeers', () => {
   it('holds a missing peer for leaveAfter before peer-left, and forgives a quick return', async () => {
     // A/AAAA mode: in SRV mode CoreDNS's weights would change with the pod count.
     const watcher = watch({ respectTtl: false, interval: 1000, leaveAfter: 2500, port: 9092 });
-    await watcher.ready();
+    const members = await watcher.ready();
     const events = record(watcher);
     dns.setReady('kafka-headless', 'kafka-1', false);
     for (let poll = 2; poll <= 3; poll++) {
@@ -225,6 +231,8 @@ describe('watchPeers', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await polled(watcher, 4);
     expect(events).toEqual([]);
+    // Held, then back: every peer is still the object ready() gave.
+    for (const [i, peer] of watcher.peers().entries()) expect(peer).toBe(members[i]);
     dns.setReady('kafka-headless', 'kafka-1', false);
     // Absent at polls 5, 6 and 7 (0, 1 and 2 s): still held. At poll 8 (3 s ≥ 2.5 s) it leaves.
     for (let poll = 5; poll <= 8; poll++) {
