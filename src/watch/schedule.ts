@@ -17,10 +17,27 @@ export interface ScheduleOptions {
  * nextPollDelay(5, { interval: 5000, respectTtl: true, minInterval: 1000, maxInterval: 30000, jitter: 0.1 }, 0.5) // 5000
  */
 export function nextPollDelay(ttlSeconds: number, options: ScheduleOptions, random: number): number {
-  const base = options.respectTtl
-    ? clamp(ttlSeconds * 1000, options.minInterval, options.maxInterval)
-    : options.interval;
-  return withJitter(base, options.jitter, random);
+  return withJitter(period(ttlSeconds, options), options.jitter, random);
+}
+
+/**
+ * Milliseconds until the first poll after the first successful one: with jitter, a uniformly
+ * random point of the whole period, so that watchers started together (many services in one
+ * process, the pods of one rollout) are spread over the period from their second poll on;
+ * ±`jitter` a poll alone would take them dozens of periods to drift apart, polling in bursts
+ * meanwhile. Without jitter, the period itself.
+ *
+ * @example
+ * firstRepeatDelay(5, { interval: 5000, respectTtl: true, minInterval: 1000, maxInterval: 30000, jitter: 0.1 }, 0.75) // 1250
+ */
+export function firstRepeatDelay(ttlSeconds: number, options: ScheduleOptions, random: number): number {
+  const base = period(ttlSeconds, options);
+  return options.jitter === 0 ? base : Math.round(base * (1 - random));
+}
+
+// The time between polls before jitter: the TTL clamped, or the fixed interval.
+function period(ttlSeconds: number, options: ScheduleOptions): number {
+  return options.respectTtl ? clamp(ttlSeconds * 1000, options.minInterval, options.maxInterval) : options.interval;
 }
 
 /** `base` spread uniformly over `base × [1 − jitter, 1 + jitter)`. */

@@ -11,7 +11,7 @@ import { diffPeers, mergeById } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
 import { Poller, type PollOutcome } from './poll.js';
-import { nextPollDelay, nominalBackoff, type ScheduleOptions } from './schedule.js';
+import { firstRepeatDelay, nextPollDelay, nominalBackoff, type ScheduleOptions } from './schedule.js';
 import { isSelf, type SelfIdentity, selfIdentity } from './self.js';
 
 /** Options of {@link watchPeers}: what to look up (as for `resolvePeers`) and how often. */
@@ -24,7 +24,11 @@ export interface WatchPeersOptions extends PeerQueryOptions {
   minInterval?: number;
   /** Longest time between polls, and the failure backoff cap, in ms. @default 30000 */
   maxInterval?: number;
-  /** Spread of each delay, ±fraction (0..1), so that watchers do not poll in lockstep. @default 0.1 */
+  /**
+   * Spread of each delay, ±fraction (0..1), so that watchers do not poll in lockstep; with
+   * jitter, the first poll after the first success comes at a random point of the period,
+   * so watchers started together spread over it at once. @default 0.1
+   */
   jitter?: number;
   /** Consecutive empty answers (NXDOMAIN/NODATA) needed before every peer leaves. @default 2 */
   confirmEmpty?: number;
@@ -132,6 +136,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private emptyStreak = 0;
   private lastTtl = 0;
   private succeeded = false;
+  // The first poll on the schedule comes at a random point of the period, the others ±jitter.
+  private spread = false;
   private cancelWake: (() => void) | undefined;
   private cycle: AbortController | undefined;
   // Each cycle and refresh takes a generation; a stale one's completion schedules nothing.
@@ -327,8 +333,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   }
 
   private scheduleNext(): void {
-    const ttl = this.lastTtl;
-    this.scheduleCycle(nextPollDelay(ttl, this.settings, Math.random()));
+    const delay = this.spread ? nextPollDelay : firstRepeatDelay;
+    this.spread = true;
+    this.scheduleCycle(delay(this.lastTtl, this.settings, Math.random()));
   }
 
   private scheduleCycle(delay: number): void {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nextPollDelay, nominalBackoff, withJitter } from '../../src/watch/schedule.js';
+import { firstRepeatDelay, nextPollDelay, nominalBackoff, withJitter } from '../../src/watch/schedule.js';
 
 const options = { interval: 5000, respectTtl: true, minInterval: 1000, maxInterval: 30_000, jitter: 0 };
 
@@ -38,6 +38,19 @@ describe('poll schedule', () => {
     expect(new Set(delays).size).toBeGreaterThan(500);
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(4500);
     expect(Math.max(...delays)).toBeLessThanOrEqual(5500);
+  });
+
+  it('puts the first repeat anywhere in the period with jitter, at its end without', () => {
+    const jittered = { ...options, jitter: 0.1 };
+    expect(firstRepeatDelay(5, jittered, 0)).toBe(5000);
+    expect(firstRepeatDelay(5, jittered, 0.75)).toBe(1250);
+    expect(firstRepeatDelay(3600, { ...jittered, respectTtl: false, interval: 1000 }, 0.5)).toBe(500);
+    expect(firstRepeatDelay(5, options, 0.75)).toBe(5000);
+    // 1,000 watchers started together: spread over the whole period, in every tenth of it.
+    const delays = Array.from({ length: 1000 }, () => firstRepeatDelay(5, jittered, Math.random()));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(5000);
+    expect(new Set(delays.map((delay) => Math.min(9, Math.floor(delay / 500)))).size).toBe(10);
   });
 
   it('backs off exponentially from minInterval and never beyond maxInterval', () => {

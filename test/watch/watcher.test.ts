@@ -69,7 +69,7 @@ describe('watchPeers', () => {
     expect(await watcher.ready()).toEqual(peers);
   });
 
-  it('with jitter, runs the polls of many watchers on shared slot boundaries: fewer wake-ups than polls', async () => {
+  it('with jitter, spreads watchers started together over the period, then polls them on shared slot boundaries', async () => {
     const client = new DnsClient({ nameservers: [dns.nameserver], search: [], ndots: 1, timeout: 500, attempts: 1 });
     try {
       // One shared client (so no nameservers, search, timeout or attempts of their own).
@@ -79,21 +79,31 @@ describe('watchPeers', () => {
       watchers.push(...many);
       await until(() => many.every((watcher) => watcher.stats.successes === 1), 'first polls');
       const start = Date.now();
-      const wakes = new Set<number>();
-      let polls = many.length;
-      // TTL 5 s ± 10%: every second poll is due between 4.5 and 5.5 s from the first.
-      for (let ms = 0; ms <= 5600 && polls < 2 * many.length; ms++) {
+      // Polls seen, by watcher: the time of each second and third poll.
+      const second = new Map<PeerWatcher, number>();
+      const third = new Map<PeerWatcher, number>();
+      for (let ms = 0; ms <= 11_000 && third.size < many.length; ms++) {
         await vi.advanceTimersByTimeAsync(1);
-        const now = many.reduce((sum, watcher) => sum + watcher.stats.polls, 0);
-        if (now > polls) wakes.add(Date.now());
-        polls = now;
+        for (const watcher of many) {
+          if (watcher.stats.polls >= 2 && !second.has(watcher)) second.set(watcher, Date.now());
+          if (watcher.stats.polls >= 3 && !third.has(watcher)) third.set(watcher, Date.now());
+        }
       }
-      expect(polls).toBe(2 * many.length);
-      expect([...wakes].every((at) => at % SLOT_MS === 0)).toBe(true);
-      expect([...wakes].every((at) => at - start >= 4500 - SLOT_MS && at - start <= 5500 + SLOT_MS)).toBe(true);
-      // At most 51 slots in a 1,000 ms window for 60 polls, however the jitter falls.
-      expect(wakes.size).toBeLessThan(many.length);
-      await until(() => many.every((watcher) => watcher.stats.successes === 2), 'second polls');
+      expect(third.size).toBe(many.length);
+      // TTL 5 s: the second polls fall anywhere in the first period, not all near its end
+      // (60 uniform draws span less than half of it with a chance of about 1 in 10^16).
+      const seconds = [...second.values()].map((at) => at - start);
+      expect(Math.min(...seconds)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...seconds)).toBeLessThanOrEqual(5000 + SLOT_MS);
+      expect(Math.max(...seconds) - Math.min(...seconds)).toBeGreaterThan(2500);
+      // From then on 5 s ± 10%, each on the boundary of a slot shared with any other watcher
+      // due in it (wakeNear; that a slot's watchers share one timer is tested there).
+      for (const [watcher, at] of third) {
+        const gap = at - (second.get(watcher) as number);
+        expect(gap).toBeGreaterThanOrEqual(4500 - SLOT_MS);
+        expect(gap).toBeLessThanOrEqual(5500 + SLOT_MS);
+        expect(at % SLOT_MS).toBe(0);
+      }
     } finally {
       await Promise.all(watchers.splice(0).map((watcher) => watcher.close()));
       client.close();
