@@ -57,14 +57,15 @@ export function diffPeers(current: readonly Peer[], next: readonly Peer[]): Peer
 /** Same member as far as a user can tell; the TTL alone is not a change. */
 export function samePeer(a: Peer, b: Peer): boolean {
   return (
-    a.address === b.address &&
-    a.port === b.port &&
-    a.priority === b.priority &&
-    a.weight === b.weight &&
-    a.name === b.name &&
-    a.ordinal === b.ordinal &&
-    a.family === b.family &&
-    sameList(a.addresses, b.addresses)
+    a === b ||
+    (a.address === b.address &&
+      a.port === b.port &&
+      a.priority === b.priority &&
+      a.weight === b.weight &&
+      a.name === b.name &&
+      a.ordinal === b.ordinal &&
+      a.family === b.family &&
+      sameList(a.addresses, b.addresses))
   );
 }
 

@@ -32,6 +32,7 @@ interface Addresses {
   ttl: number;
 }
 
+const NONE: readonly string[] = [];
 const NO_ADDRESSES: Addresses = { v4: [], v6: [], ttl: Number.POSITIVE_INFINITY };
 
 /**
@@ -48,6 +49,10 @@ export class Poller {
   private namedAddresses: string | undefined;
   /** Queries sent by every poll so far, failed polls included. */
   queries = 0;
+  // SRV mode: the peers of the last poll, by target. One that has not changed is given
+  // again (its TTL updated) rather than built anew: a steady service's polls build no
+  // peers, and the objects a watcher keeps as members are never the garbage of a poll.
+  private last = new Map<string, Peer>();
 
   // The service names to try, in search-list order, each with its SRV name: fixed for
   // the life of the poller, so a poll builds no name strings.
@@ -116,21 +121,38 @@ export class Poller {
       });
     }
     const peers = new Map<string, Peer>();
+    let made = false;
     let ttl = srv.ttl;
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as SrvAnswer;
       const target = targets[i] as string;
+      const { port } = record.data;
+      const priority = record.data.priority ?? 0;
+      const weight = record.data.weight ?? 0;
       const addresses = fromAdditional.get(target) ?? known.get(target) ?? NO_ADDRESSES;
-      const list = this.pick(addresses);
-      // An authoritative "no address" for a target: nothing to connect to, not a peer.
-      if (list.length === 0) continue;
       const peerTtl = Math.min(record.ttl ?? 0, addresses.ttl);
+      let peer = this.last.get(target);
+      if (
+        peer === undefined ||
+        peer.port !== port ||
+        peer.priority !== priority ||
+        peer.weight !== weight ||
+        !this.holds(peer.addresses, addresses)
+      ) {
+        const list = this.pick(addresses);
+        // An authoritative "no address" for a target: nothing to connect to, not a peer.
+        if (list.length === 0) continue;
+        peer = makePeer(`${target}:${port}`, list, peerTtl, target, port);
+        peer.priority = priority;
+        peer.weight = weight;
+        made = true;
+      }
+      peer.ttl = peerTtl;
       ttl = Math.min(ttl, peerTtl);
-      const peer = makePeer(`${target}:${record.data.port}`, list, peerTtl, target, record.data.port);
-      peer.priority = record.data.priority ?? 0;
-      peer.weight = record.data.weight ?? 0;
       peers.set(peer.id, peer);
     }
+    if (made || peers.size !== this.last.size)
+      this.last = new Map([...peers.values()].map((peer) => [peer.name as string, peer]));
     // Remembered for the next poll that must look targets up, under the service address set
     // of this one. A poll answered wholly from the Additional section leaves the memory as it
     // was: it asked for no address set, and rebuilding a map each poll that lives until the
@@ -208,7 +230,17 @@ export class Poller {
 
   private pick(addresses: Addresses): string[] {
     const { family } = this.query;
-    return orderAddresses(family === 6 ? [] : addresses.v4, family === 4 ? [] : addresses.v6);
+    return orderAddresses(family === 6 ? NONE : addresses.v4, family === 4 ? NONE : addresses.v6);
+  }
+
+  // Whether `list` is what pick(addresses) gives, without building it for the usual pod.
+  private holds(list: readonly string[], addresses: Addresses): boolean {
+    const { family } = this.query;
+    const v4 = family === 6 ? NONE : addresses.v4;
+    const v6 = family === 4 ? NONE : addresses.v6;
+    if (v4.length + v6.length === 1) return list.length === 1 && list[0] === (v4[0] ?? v6[0]);
+    const picked = orderAddresses(v4, v6);
+    return picked.length === list.length && picked.every((address, i) => address === list[i]);
   }
 }
 
