@@ -37,16 +37,19 @@ function listenForAbort(
 }
 
 /** A query waiting on a channel: a row in the channel's table. */
-interface Pending {
-  id: number;
-  question: EncodedQuestion;
-  deadline: number;
-  malformed: string | undefined;
-  settled: boolean;
-  resolve: (verdict: Verdict) => void;
-  reject: (error: DnsError) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+class Pending {
+  malformed: string | undefined = undefined;
+  settled = false;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly question: EncodedQuestion,
+    readonly deadline: number,
+    public resolve: (verdict: Verdict) => void,
+    public reject: (error: DnsError) => void,
+    public signal: AbortSignal | undefined,
+  ) {}
 }
 
 /**
@@ -96,17 +99,7 @@ export abstract class Channel {
     while (this.pending.has(id)) id = randomId();
     const message = withId(question, id);
     return new Promise<Verdict>((resolve, reject) => {
-      const entry: Pending = {
-        id,
-        question,
-        deadline: deadline ?? Date.now() + this.timeout,
-        malformed: undefined,
-        settled: false,
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-      };
+      const entry = new Pending(id, question, deadline ?? Date.now() + this.timeout, resolve, reject, signal);
       entry.onAbort = listenForAbort(signal, question, this.server, (error) => this.settle(entry, error));
       if (this.pending.size === 0) this.hold(true);
       this.pending.set(id, entry);
@@ -235,15 +228,18 @@ export abstract class Channel {
 export type OpenChannel = (server: Nameserver, onClose: (channel: Channel) => void) => Channel;
 
 /** A query waiting for its turn to be sent to a nameserver that has `limit` in flight. */
-interface Queued {
-  question: EncodedQuestion;
-  signal: AbortSignal | undefined;
-  /** When its attempt ends, sent or not (its timeout counts from when it was asked). */
-  deadline: number;
-  resolve: (verdict: Verdict) => void;
-  reject: (error: DnsError) => void;
-  onAbort: (() => void) | undefined;
-  done: boolean;
+class Queued {
+  onAbort: (() => void) | undefined = undefined;
+  done = false;
+
+  constructor(
+    readonly question: EncodedQuestion,
+    readonly signal: AbortSignal | undefined,
+    /** When its attempt ends, sent or not (its timeout counts from when it was asked). */
+    readonly deadline: number,
+    readonly resolve: (verdict: Verdict) => void,
+    readonly reject: (error: DnsError) => void,
+  ) {}
 }
 
 /** Queries to one nameserver: how many are out, and those waiting to go (from `head`). */
@@ -291,15 +287,7 @@ export class Transport {
       return this.send(server, question, signal);
     }
     const waiting = new Promise<Verdict>((resolve, reject) => {
-      const queued: Queued = {
-        question,
-        signal,
-        deadline: Date.now() + limits.timeout,
-        resolve,
-        reject,
-        onAbort: undefined,
-        done: false,
-      };
+      const queued = new Queued(question, signal, Date.now() + limits.timeout, resolve, reject);
       queued.onAbort = listenForAbort(signal, question, server, (error) => this.finish(queued, error));
       line.waiting.push(queued);
     });

@@ -156,10 +156,12 @@ export interface QueryOptions {
 }
 
 /** How one query is asked: the question, its signal, its transport. */
-interface QueryPlan {
-  question: EncodedQuestion;
-  signal: AbortSignal | undefined;
-  tcp: boolean;
+class QueryPlan {
+  constructor(
+    readonly question: EncodedQuestion,
+    readonly signal: AbortSignal | undefined,
+    readonly tcp: boolean,
+  ) {}
 }
 
 const MAX_CACHED_QUESTIONS = 4096;
@@ -251,7 +253,7 @@ export class DnsClient {
       return Promise.reject(err);
     }
     this.stats.queries++;
-    const plan: QueryPlan = { question, signal: options.signal, tcp: options.tcp ?? false };
+    const plan = new QueryPlan(question, options.signal, options.tcp ?? false);
     if (!queryChannel.hasSubscribers) return this.attempt(plan, 0);
     return this.reported(plan);
   }

@@ -230,19 +230,44 @@ function decodeRecords(
     }
     const decoder = known.rdata.decode as PartDecoderOf<unknown>;
     const data = decoder(buf, offset + 10);
-    records[i] = {
-      name,
-      type: known.type,
-      ttl: buf.readUInt32BE(offset + 6),
-      class: 'IN',
-      flush: (klass & 0x8000) !== 0,
+    records[i] = new DecodedRecord(
+      name as string,
+      known.type,
+      buf.readUInt32BE(offset + 6),
+      (klass & 0x8000) !== 0,
       data,
-    } as Answer;
+    ) as Answer;
     if (known.type === 'SRV') names?.set(offset + SRV_TARGET_AT, (data as { target: string }).target);
     offset += 10 + decoder.bytes;
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');
   return records;
+}
+
+/**
+ * A record of a type the client reads, shaped as dns-packet decodes it. A class, not an
+ * object literal: V8 decides per literal whether its objects start in the old generation,
+ * and a burst of queries in flight during a collection (a thousand watchers starting
+ * together) can make it decide so for good (`--trace-deopt` showed this function and
+ * walkRecords recompiled for it); the records of every later answer would then be
+ * old-generation garbage, holding what they point to through the young collections
+ * (docs/performance.md). Objects made by `new` are not placed so.
+ */
+class DecodedRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly ttl: number;
+  readonly class = 'IN';
+  readonly flush: boolean;
+  readonly data: unknown;
+
+  constructor(name: string, type: string, ttl: number, flush: boolean, data: unknown) {
+    this.name = name;
+    this.type = type;
+    this.ttl = ttl;
+    this.flush = flush;
+    this.data = data;
+  }
 }
 
 type PartDecoderOf<T> = ((buf: Buffer, offset: number) => T) & { bytes: number };
@@ -303,11 +328,13 @@ function skipName(buf: Buffer, start: number): number {
 }
 
 /** Where each section starts, and where the message ends, by its own length fields. */
-interface Layout {
-  answers: number;
-  authorities: number;
-  additionals: number;
-  end: number;
+class Layout {
+  constructor(
+    readonly answers: number,
+    readonly authorities: number,
+    readonly additionals: number,
+    readonly end: number,
+  ) {}
 }
 
 /**
@@ -322,9 +349,13 @@ function walkRecords(buf: Buffer): Layout | undefined {
     if (offset < 0 || offset + 4 > buf.length) return undefined;
     offset += 4;
   }
-  const starts = [0, 0, 0];
+  let answers = 0;
+  let authorities = 0;
+  let additionals = 0;
   for (let section = 0; section < 3; section++) {
-    starts[section] = offset;
+    if (section === 0) answers = offset;
+    else if (section === 1) authorities = offset;
+    else additionals = offset;
     const count = buf.readUInt16BE(6 + 2 * section);
     for (let i = 0; i < count; i++) {
       offset = skipName(buf, offset);
@@ -336,7 +367,7 @@ function walkRecords(buf: Buffer): Layout | undefined {
       if (offset > buf.length) return undefined;
     }
   }
-  return { answers: starts[0] ?? 0, authorities: starts[1] ?? 0, additionals: starts[2] ?? 0, end: offset };
+  return new Layout(answers, authorities, additionals, offset);
 }
 
 /** The smallest TTL of `records`, or `fallback` when there are none. */
