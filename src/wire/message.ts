@@ -42,18 +42,45 @@ export function encodeQuery(id: number, name: string, type: QueryType, udpPayloa
 }
 
 /** The parts of a response the client uses. */
-export interface Response {
-  rcode: string;
-  authoritative: boolean;
-  answers: Answer[];
-  /** Decoded only when the answer section is empty (for the negative-caching TTL). */
-  authorities: Answer[];
+export class Response {
+  private decodedAdditionals: Answer[] | undefined;
+
+  constructor(
+    readonly rcode: string,
+    readonly authoritative: boolean,
+    readonly answers: Answer[],
+    /** Decoded only when the answer section is empty (for the negative-caching TTL). */
+    readonly authorities: Answer[],
+    private readonly buf: Buffer,
+    private readonly layout: Layout,
+    private readonly question: string,
+    private readonly names: NameCache | undefined,
+  ) {}
+
   /**
    * The Additional section without OPT, decoded on first use (only SRV answers carry
    * anything the client uses there). Records that do not decode or hold bad data make it
    * empty: Additional records are a shortcut, and without them targets are looked up.
    */
-  additionals: () => Answer[];
+  additionals(): Answer[] {
+    if (this.decodedAdditionals === undefined) {
+      const { buf, layout } = this;
+      try {
+        const records = decodeRecords(
+          buf,
+          layout.additionals,
+          buf.readUInt16BE(10),
+          layout.end,
+          this.question,
+          this.names,
+        ).filter((r) => r.type !== 'OPT');
+        this.decodedAdditionals = recordProblem(records) === undefined ? records : NO_RECORDS;
+      } catch {
+        this.decodedAdditionals = NO_RECORDS;
+      }
+    }
+    return this.decodedAdditionals;
+  }
 }
 
 /** A checked question, encoded once: the query message (ID 0) and its question section. */
@@ -142,7 +169,6 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
   if (layout === undefined) return { kind: 'malformed', reason: 'record lengths do not add up' };
   const answerCount = buf.readUInt16BE(6);
   const authorityCount = buf.readUInt16BE(8);
-  const additionalCount = buf.readUInt16BE(10);
   try {
     // Only an SRV answer has names worth keeping (its targets own the Additional records).
     const names: NameCache | undefined = question.type === 'SRV' ? new Map() : undefined;
@@ -153,24 +179,10 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
         : NO_RECORDS;
     const problem = recordProblem(answers);
     if (problem !== undefined) return { kind: 'malformed', reason: problem };
-    let additionals: Answer[] | undefined;
-    const decodeAdditionals = () => {
-      if (additionals === undefined) {
-        try {
-          const records = decodeRecords(buf, layout.additionals, additionalCount, layout.end, name, names).filter(
-            (r) => r.type !== 'OPT',
-          );
-          additionals = recordProblem(records) === undefined ? records : NO_RECORDS;
-        } catch {
-          additionals = NO_RECORDS;
-        }
-      }
-      return additionals;
-    };
     const rcode = RCODES[flags & 0x0f] ?? `RCODE${flags & 0x0f}`;
     return {
       kind: 'answer',
-      message: { rcode, authoritative: (flags & AA_BIT) !== 0, answers, authorities, additionals: decodeAdditionals },
+      message: new Response(rcode, (flags & AA_BIT) !== 0, answers, authorities, buf, layout, name, names),
     };
   } catch (err) {
     return { kind: 'malformed', reason: err instanceof Error ? err.message : String(err) };
