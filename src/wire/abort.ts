@@ -11,12 +11,20 @@ import { getEventListeners } from 'node:events';
  * aborts, and Node keeps a timeout or composite signal alive while it has a listener.
  * Any other signal gets ordinary listeners.
  */
-const shared = new WeakMap<AbortSignal, Set<() => void>>();
+const shared = new WeakMap<AbortSignal, Set<AbortListener>>();
+
+/**
+ * What waits for an abort: an object whose `handleEvent` is called once, as EventTarget
+ * calls a listener object. A query is its own listener, so listening makes no closure.
+ */
+export interface AbortListener {
+  handleEvent(): void;
+}
 
 /** Makes the abort listeners of `signal`, a signal the library made, cheap to add and remove. */
 export function shareAborts(signal: AbortSignal): void {
   if (shared.has(signal) || signal.aborted) return;
-  const listeners = new Set<() => void>();
+  const listeners = new Set<AbortListener>();
   shared.set(signal, listeners);
   signal.addEventListener(
     'abort',
@@ -26,7 +34,7 @@ export function shareAborts(signal: AbortSignal): void {
       listeners.clear();
       for (const listener of due) {
         try {
-          listener();
+          listener.handleEvent();
         } catch (err) {
           // One listener's exception must not cost the others their call.
           queueMicrotask(() => {
@@ -40,14 +48,14 @@ export function shareAborts(signal: AbortSignal): void {
 }
 
 /** Calls `listener` once when `signal` aborts (unless removed first). */
-export function listenAbort(signal: AbortSignal, listener: () => void): void {
+export function listenAbort(signal: AbortSignal, listener: AbortListener): void {
   const listeners = shared.get(signal);
   if (listeners === undefined) signal.addEventListener('abort', listener, { once: true });
   else listeners.add(listener);
 }
 
 /** Undoes {@link listenAbort}. */
-export function unlistenAbort(signal: AbortSignal, listener: () => void): void {
+export function unlistenAbort(signal: AbortSignal, listener: AbortListener): void {
   const listeners = shared.get(signal);
   if (listeners === undefined) signal.removeEventListener('abort', listener);
   else listeners.delete(listener);

@@ -1,4 +1,4 @@
-import { listenAbort, unlistenAbort } from './abort.js';
+import { type AbortListener, listenAbort, unlistenAbort } from './abort.js';
 import { DnsError } from './errors.js';
 import { randomId } from './ids.js';
 import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
@@ -13,34 +13,22 @@ const NOTHING = (): void => {};
  */
 class Orphaned extends DnsError {}
 
-/**
- * Cancels a query of `question` to `server` when `signal` aborts: `cancel` gets the
- * ECANCELLED error. Returns the listener, to remove once the query settles.
- */
-function listenForAbort(
-  signal: AbortSignal | undefined,
-  question: EncodedQuestion,
-  server: Nameserver,
-  cancel: (error: DnsError) => void,
-): (() => void) | undefined {
-  if (signal === undefined) return undefined;
-  const onAbort = () =>
-    cancel(
-      new DnsError('ECANCELLED', 'query cancelled', {
-        hostname: question.name,
-        server: server.label,
-        cause: signal.reason,
-      }),
-    );
-  listenAbort(signal, onAbort);
-  return onAbort;
+/** The error of a query to `server` cancelled by `signal`. */
+function cancelledBy(signal: AbortSignal | undefined, question: EncodedQuestion, server: Nameserver): DnsError {
+  return new DnsError('ECANCELLED', 'query cancelled', {
+    hostname: question.name,
+    server: server.label,
+    cause: signal?.reason,
+  });
 }
 
-/** A query waiting on a channel: a row in the channel's table. */
-class Pending {
+/**
+ * A query waiting on a channel: a row in the channel's table, and the listener on its
+ * signal (`handleEvent`), so that listening makes no closure per query.
+ */
+class Pending implements AbortListener {
   malformed: string | undefined = undefined;
   settled = false;
-  onAbort: (() => void) | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -49,7 +37,12 @@ class Pending {
     public resolve: (verdict: Verdict) => void,
     public reject: (error: DnsError) => void,
     public signal: AbortSignal | undefined,
+    private readonly channel: Channel,
   ) {}
+
+  handleEvent(): void {
+    this.channel.cancel(this, cancelledBy(this.signal, this.question, this.channel.server));
+  }
 }
 
 /**
@@ -99,8 +92,8 @@ export abstract class Channel {
     while (this.pending.has(id)) id = randomId();
     const message = withId(question, id);
     return new Promise<Verdict>((resolve, reject) => {
-      const entry = new Pending(id, question, deadline ?? Date.now() + this.timeout, resolve, reject, signal);
-      entry.onAbort = listenForAbort(signal, question, this.server, (error) => this.settle(entry, error));
+      const entry = new Pending(id, question, deadline ?? Date.now() + this.timeout, resolve, reject, signal, this);
+      if (signal !== undefined) listenAbort(signal, entry);
       if (this.pending.size === 0) this.hold(true);
       this.pending.set(id, entry);
       this.deadlines.push(entry);
@@ -126,11 +119,16 @@ export abstract class Channel {
     this.settle(entry, verdict);
   }
 
+  /** Settles a query its signal cancelled. */
+  cancel(entry: Pending, error: DnsError): void {
+    this.settle(entry, error);
+  }
+
   private settle(entry: Pending, outcome: Verdict | DnsError): void {
     if (entry.settled) return;
     entry.settled = true;
     this.pending.delete(entry.id);
-    if (entry.onAbort !== undefined && entry.signal !== undefined) unlistenAbort(entry.signal, entry.onAbort);
+    if (entry.signal !== undefined) unlistenAbort(entry.signal, entry);
     if (this.pending.size === 0 && !this.closed) {
       this.hold(false);
       this.idle();
@@ -141,7 +139,6 @@ export abstract class Channel {
     entry.resolve = NOTHING;
     entry.reject = NOTHING;
     entry.signal = undefined;
-    entry.onAbort = undefined;
     this.dropSettled();
     this.onSettle?.();
     if (outcome instanceof DnsError) reject(outcome);
@@ -227,9 +224,12 @@ export abstract class Channel {
 /** Opens a channel to `server`; `onClose` runs once it has closed. */
 export type OpenChannel = (server: Nameserver, onClose: (channel: Channel) => void) => Channel;
 
-/** A query waiting for its turn to be sent to a nameserver that has `limit` in flight. */
-class Queued {
-  onAbort: (() => void) | undefined = undefined;
+/**
+ * A query waiting for its turn to be sent to a nameserver that has `limit` in flight, and
+ * the listener on its signal until it is sent.
+ */
+class Queued implements AbortListener {
+  listening = false;
   done = false;
 
   constructor(
@@ -239,7 +239,18 @@ class Queued {
     readonly deadline: number,
     readonly resolve: (verdict: Verdict) => void,
     readonly reject: (error: DnsError) => void,
+    readonly server: Nameserver,
+    private readonly transport: Transport,
   ) {}
+
+  handleEvent(): void {
+    this.transport.finish(this, cancelledBy(this.signal, this.question, this.server));
+  }
+
+  unlisten(): void {
+    if (this.listening && this.signal !== undefined) unlistenAbort(this.signal, this);
+    this.listening = false;
+  }
 }
 
 /** Queries to one nameserver: how many are out, and those waiting to go (from `head`). */
@@ -287,8 +298,11 @@ export class Transport {
       return this.send(server, question, signal);
     }
     const waiting = new Promise<Verdict>((resolve, reject) => {
-      const queued = new Queued(question, signal, Date.now() + limits.timeout, resolve, reject);
-      queued.onAbort = listenForAbort(signal, question, server, (error) => this.finish(queued, error));
+      const queued = new Queued(question, signal, Date.now() + limits.timeout, resolve, reject, server, this);
+      if (signal !== undefined) {
+        listenAbort(signal, queued);
+        queued.listening = true;
+      }
       line.waiting.push(queued);
     });
     // Room already (the queue held only cancelled queries): the oldest go now.
@@ -358,8 +372,7 @@ export class Transport {
         (err: DnsError) => this.finish(queued, err),
       );
       // From here on the channel watches the signal.
-      if (queued.onAbort !== undefined && signal !== undefined) unlistenAbort(signal, queued.onAbort);
-      queued.onAbort = undefined;
+      queued.unlisten();
     }
     if (line.head === line.waiting.length) {
       line.waiting = [];
@@ -370,11 +383,11 @@ export class Transport {
     }
   }
 
-  private finish(queued: Queued, outcome: Verdict | DnsError): void {
+  /** Settles a waiting query: answered after it was sent, failed, or cancelled. */
+  finish(queued: Queued, outcome: Verdict | DnsError): void {
     if (queued.done) return;
     queued.done = true;
-    if (queued.onAbort !== undefined && queued.signal !== undefined) unlistenAbort(queued.signal, queued.onAbort);
-    queued.onAbort = undefined;
+    queued.unlisten();
     if (outcome instanceof DnsError) queued.reject(outcome);
     else queued.resolve(outcome);
   }

@@ -15,7 +15,7 @@ describe('abort listeners', () => {
     process.on('warning', onWarning);
     try {
       const called: number[] = [];
-      const listeners = Array.from({ length: 1000 }, (_, i) => () => called.push(i));
+      const listeners = Array.from({ length: 1000 }, (_, i) => ({ handleEvent: () => void called.push(i) }));
       for (const listener of listeners) listenAbort(controller.signal, listener);
       expect(abortListeners(controller.signal)).toBe(1000);
       for (const listener of listeners.filter((_, i) => i % 2 === 1)) unlistenAbort(controller.signal, listener);
@@ -33,9 +33,9 @@ describe('abort listeners', () => {
   it('on any other signal, listeners are the signal’s own', () => {
     const controller = new AbortController();
     let calls = 0;
-    const listener = () => calls++;
+    const listener = { handleEvent: () => void calls++ };
     listenAbort(controller.signal, listener);
-    listenAbort(controller.signal, () => calls++);
+    listenAbort(controller.signal, { handleEvent: () => void calls++ });
     expect(abortListeners(controller.signal)).toBe(2);
     unlistenAbort(controller.signal, listener);
     expect(abortListeners(controller.signal)).toBe(1);
@@ -43,7 +43,7 @@ describe('abort listeners', () => {
     expect(calls).toBe(1);
     // An aborted signal is never shared: a listener added now is not called, as EventTarget does.
     shareAborts(controller.signal);
-    listenAbort(controller.signal, () => calls++);
+    listenAbort(controller.signal, { handleEvent: () => void calls++ });
     expect(calls).toBe(1);
   });
 
@@ -53,11 +53,13 @@ describe('abort listeners', () => {
     const controller = new AbortController();
     shareAborts(controller.signal);
     const called: string[] = [];
-    listenAbort(controller.signal, () => called.push('first'));
-    listenAbort(controller.signal, () => {
-      throw new Error('listener broke');
+    listenAbort(controller.signal, { handleEvent: () => void called.push('first') });
+    listenAbort(controller.signal, {
+      handleEvent: () => {
+        throw new Error('listener broke');
+      },
     });
-    listenAbort(controller.signal, () => called.push('third'));
+    listenAbort(controller.signal, { handleEvent: () => void called.push('third') });
     controller.abort();
     expect(called).toEqual(['first', 'third']);
     expect(later).toHaveLength(1);
