@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Packet } from 'dns-packet';
 import dnsSocket from 'dns-socket';
 import { resolvePeers } from '../src/index.js';
-import { wakeNear } from '../src/watch/coalesce.js';
+import { cancelWake, wakeNear } from '../src/watch/coalesce.js';
 import { diffPeers } from '../src/watch/diff.js';
 import { byId } from '../src/watch/peer.js';
 import { withJitter } from '../src/watch/schedule.js';
@@ -305,7 +305,10 @@ async function cpuOfLoad(start: (service: number) => void, shared: boolean): Pro
       cancel = wake(withJitter(1000, 0.1, Math.random()));
     };
     const wake = (delay: number) => {
-      if (shared) return wakeNear(delay, tick);
+      if (shared) {
+        const slot = wakeNear(delay, tick);
+        return () => cancelWake(slot, tick);
+      }
       const timer = setTimeout(tick, delay);
       return () => clearTimeout(timer);
     };

@@ -6,18 +6,21 @@
  */
 export const SLOT_MS = 20;
 
-interface Slot {
-  timer: NodeJS.Timeout;
-  tasks: Set<() => void>;
+/** One timer for the tasks due at its boundary. */
+export interface Slot {
+  readonly at: number;
+  readonly timer: NodeJS.Timeout;
+  readonly tasks: Set<() => void>;
 }
 
 const slots = new Map<number, Slot>();
 
 /**
  * Runs `task` at the slot boundary nearest `delay` ms from now (at most SLOT_MS / 2 off).
- * Returns the cancel function. The timer never keeps the process alive.
+ * Returns the slot, for {@link cancelWake}: a handle shared by the slot's tasks, so that a
+ * wake-up costs no object of its own. The timer never keeps the process alive.
  */
-export function wakeNear(delay: number, task: () => void): () => void {
+export function wakeNear(delay: number, task: () => void): Slot {
   const now = Date.now();
   const at = Math.max(now, Math.round((now + delay) / SLOT_MS) * SLOT_MS);
   let slot = slots.get(at);
@@ -37,14 +40,17 @@ export function wakeNear(delay: number, task: () => void): () => void {
       }
     }, at - now);
     timer.unref();
-    slot = { timer, tasks };
+    slot = { at, timer, tasks };
     slots.set(at, slot);
   }
-  const { tasks, timer } = slot;
-  tasks.add(task);
-  return () => {
-    if (!tasks.delete(task) || tasks.size > 0) return;
-    clearTimeout(timer);
-    if (slots.get(at)?.tasks === tasks) slots.delete(at);
-  };
+  slot.tasks.add(task);
+  return slot;
+}
+
+/** Takes `task` out of `slot` (nothing when it ran already); the last one out clears the timer. */
+export function cancelWake(slot: Slot, task: () => void): void {
+  const { at, tasks, timer } = slot;
+  if (!tasks.delete(task) || tasks.size > 0) return;
+  clearTimeout(timer);
+  if (slots.get(at) === slot) slots.delete(at);
 }

@@ -71,7 +71,7 @@ export class Poller {
    * `shareAborts`, whose listeners are cheap and unlimited in number.
    */
   async poll(signal?: AbortSignal): Promise<PollOutcome> {
-    const run = new PollRun(this.query, signal, () => this.queries++);
+    const run = new PollRun(this.query, signal, this);
     const { candidates } = this;
     let outcome: PollOutcome | undefined;
     for (const candidate of candidates) {
@@ -252,13 +252,14 @@ class PollRun {
   constructor(
     private readonly query: PeerQuery,
     private readonly signal: AbortSignal | undefined,
-    private readonly onQuery: () => void,
+    // Counts every query of the poller's life, failed polls' too.
+    private readonly poller: { queries: number },
   ) {}
 
   /** `remember: false` for names that come and go with pods (targets, reverse names). */
   async ask(name: string, type: QueryType, remember = true): Promise<DnsResult> {
     this.queries++;
-    this.onQuery();
+    this.poller.queries++;
     const result = await this.query.client.query(name, type, { signal: this.signal, remember });
     if (result.truncated) this.truncations++;
     return result;

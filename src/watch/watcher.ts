@@ -6,7 +6,7 @@ import pRetry from 'p-retry';
 import { shareAborts } from '../wire/abort.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
-import { SLOT_MS, wakeNear } from './coalesce.js';
+import { cancelWake, SLOT_MS, type Slot, wakeNear } from './coalesce.js';
 import { diffPeers, mergeById } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
@@ -138,7 +138,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private succeeded = false;
   // The first poll on the schedule comes at a random point of the period, the others ±jitter.
   private spread = false;
-  private cancelWake: (() => void) | undefined;
+  // The next poll's wake-up: a slot shared with other watchers, or a timer of its own.
+  private wakeSlot: Slot | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
   private cycle: AbortController | undefined;
   // Each cycle and refresh takes a generation; a stale one's completion schedules nothing.
   private generation = 0;
@@ -271,8 +273,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.generation++;
     this.cycle?.abort();
     this.cycle = undefined;
-    this.cancelWake?.();
-    this.cancelWake = undefined;
+    this.stopWake();
   }
 
   // A poll on the schedule. A success schedules the next one; a failure backs off.
@@ -340,42 +341,53 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
 
   private scheduleCycle(delay: number): void {
     if (this.closer.signal.aborted) return;
-    this.cancelWake?.();
+    this.stopWake();
     this.stats.currentInterval = delay;
-    const wake = () => {
-      this.cancelWake = undefined;
-      this.startCycle();
-    };
     // With jitter the time is random anyway: snapped to a slot shared with other watchers
     // (at most SLOT_MS / 2 off) when the jitter window is much wider than a slot. Without
     // jitter, polls run exactly on time. Idle time between polls never keeps the process alive.
     if (delay * this.settings.jitter >= 2 * SLOT_MS) {
-      this.cancelWake = wakeNear(delay, wake);
+      this.wakeSlot = wakeNear(delay, this.wake);
     } else {
-      const timer = setTimeout(wake, delay);
-      timer.unref();
-      this.cancelWake = () => clearTimeout(timer);
+      this.wakeTimer = setTimeout(this.wake, delay);
+      this.wakeTimer.unref();
     }
   }
 
-  private async pollOnce(): Promise<void> {
+  // One function for every wake-up of this watcher: scheduling a poll makes no closure.
+  private readonly wake = () => {
+    this.wakeSlot = undefined;
+    this.wakeTimer = undefined;
+    this.startCycle();
+  };
+
+  private stopWake(): void {
+    if (this.wakeSlot !== undefined) cancelWake(this.wakeSlot, this.wake);
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeSlot = undefined;
+    this.wakeTimer = undefined;
+  }
+
+  // A promise chain rather than an async function: a step fewer on every poll.
+  private pollOnce(): Promise<void> {
     const started = performance.now();
     this.stats.polls++;
-    const run = this.poller.poll(this.closer.signal).then((outcome) => {
-      this.stats.queries = this.poller.queries;
-      this.apply(outcome);
-      this.report(started, outcome, undefined);
-    });
+    const run: Promise<void> = this.poller.poll(this.closer.signal).then(
+      (outcome) => {
+        this.stats.queries = this.poller.queries;
+        if (this.inFlight === run) this.inFlight = undefined;
+        this.apply(outcome);
+        this.report(started, outcome, undefined);
+      },
+      (err: unknown) => {
+        this.stats.queries = this.poller.queries;
+        if (this.inFlight === run) this.inFlight = undefined;
+        this.report(started, undefined, err);
+        throw err;
+      },
+    );
     this.inFlight = run;
-    try {
-      await run;
-    } catch (err) {
-      this.report(started, undefined, err);
-      throw err;
-    } finally {
-      this.stats.queries = this.poller.queries;
-      if (this.inFlight === run) this.inFlight = undefined;
-    }
+    return run;
   }
 
   private failed(err: unknown): DnsError {

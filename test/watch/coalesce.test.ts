@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SLOT_MS, wakeNear } from '../../src/watch/coalesce.js';
+import { cancelWake, SLOT_MS, wakeNear } from '../../src/watch/coalesce.js';
 
 describe('wakeNear', () => {
   beforeEach(() => {
@@ -27,16 +27,18 @@ describe('wakeNear', () => {
 
   it('cancels one task and keeps the others; the last cancel clears the timer', () => {
     const ran: string[] = [];
-    const cancelA = wakeNear(1000, () => ran.push('a'));
-    const cancelB = wakeNear(1000, () => ran.push('b'));
-    cancelA();
-    cancelA();
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => () => void ran.push(name)) as [() => void, () => void, () => void];
+    const slotA = wakeNear(1000, a);
+    const slotB = wakeNear(1000, b);
+    expect(slotB).toBe(slotA);
+    cancelWake(slotA, a);
+    cancelWake(slotA, a);
     vi.advanceTimersByTime(1000);
     expect(ran).toEqual(['b']);
-    const cancelC = wakeNear(1000, () => ran.push('c'));
-    cancelB(); // already ran: no effect on the new slot
+    const slotC = wakeNear(1000, c);
+    cancelWake(slotB, b); // already ran: no effect on the new slot
     expect(vi.getTimerCount()).toBe(1);
-    cancelC();
+    cancelWake(slotC, c);
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(2000);
     expect(ran).toEqual(['b']);
