@@ -244,7 +244,7 @@ export class DnsClient {
    * authoritative NXDOMAIN/NODATA; rejects with a {@link DnsError} when no server gave
    * a usable answer within `attempts`.
    */
-  query(name: string, type: QueryType, options: QueryOptions = {}): Promise<DnsResult> {
+  query(name: string, type: QueryType, options: QueryOptions = NO_OPTIONS): Promise<DnsResult> {
     let question: EncodedQuestion;
     try {
       checkQueryOptions(options);
@@ -302,45 +302,58 @@ export class DnsClient {
   }
 
   // Attempt `attempt` (from 0) of `question`, then the next ones while failures are
-  // retryable. Promise chains rather than async functions: this is the path every query
-  // takes, and each async frame costs a promise and a resumption.
+  // retryable. Promise chains rather than async functions, and one step per answer: this
+  // is the path every query takes, and each step costs a promise and a turn of the queue.
   private attempt(plan: QueryPlan, attempt: number): Promise<DnsResult> {
     const { question } = plan;
     const cancelled = this.cancellation(question.name, plan.signal);
     if (cancelled !== undefined) return Promise.reject(this.failed(cancelled, question.name));
     const index = (this.preferred + attempt) % this.servers.length;
-    return this.ask(this.servers[index] as Nameserver, plan).then(
-      (result) => {
-        this.preferred = index;
-        return result;
-      },
-      (err: unknown) => {
-        if (!(err instanceof DnsError) || !err.retryable || attempt + 1 >= this.attempts) {
-          throw this.failed(err, question.name);
-        }
-        return this.attempt(plan, attempt + 1);
-      },
-    );
+    const server = this.servers[index] as Nameserver;
+    const retry = (err: unknown): Promise<DnsResult> => {
+      if (!(err instanceof DnsError) || !err.retryable || attempt + 1 >= this.attempts) {
+        throw this.failed(err, question.name);
+      }
+      return this.attempt(plan, attempt + 1);
+    };
+    const answered = (result: DnsResult): DnsResult => {
+      this.preferred = index;
+      return result;
+    };
+    // UDP, then TCP when the UDP answer was truncated; or TCP alone when asked to.
+    if (plan.tcp) return this.overTcp(server, plan, false).then(answered, retry);
+    return this.udp.exchange(server, question, plan.signal).then((verdict) => {
+      try {
+        if (verdict.kind === 'answer') return answered(this.classify(verdict.message, question, server, false, false));
+        this.stats.truncations++;
+        const stopped = this.cancellation(question.name, plan.signal);
+        if (stopped !== undefined) throw stopped;
+        this.stats.tcpFallbacks++;
+        return this.overTcp(server, plan, true).then(answered, retry);
+      } catch (err) {
+        return retry(err);
+      }
+    }, retry);
   }
 
   /** IPv4 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
   resolveA(name: string, options?: QueryOptions): Promise<string[]> {
-    return this.records(name, 'A', options).then(strings);
+    return this.query(name, 'A', options).then(recordStrings);
   }
 
   /** IPv6 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
   resolveAaaa(name: string, options?: QueryOptions): Promise<string[]> {
-    return this.records(name, 'AAAA', options).then(strings);
+    return this.query(name, 'AAAA', options).then(recordStrings);
   }
 
   /** Names a reverse name (`7.1.244.10.in-addr.arpa`) points to. */
   resolvePtr(name: string, options?: QueryOptions): Promise<string[]> {
-    return this.records(name, 'PTR', options).then((result) => strings(result).map(canonicalName));
+    return this.query(name, 'PTR', options).then((result) => recordStrings(result).map(canonicalName));
   }
 
   /** SRV records of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
   resolveSrv(name: string, options?: QueryOptions): Promise<SrvRecord[]> {
-    return this.records(name, 'SRV', options).then(srvRecords);
+    return this.query(name, 'SRV', options).then(srvRecords);
   }
 
   /** Cancels every query in flight (`ECANCELLED`) and closes every socket. Idempotent. */
@@ -350,24 +363,6 @@ export class DnsClient {
     const reason = new Error('DnsClient closed');
     this.udp.close(reason);
     this.tcp.close(reason);
-  }
-
-  private records(name: string, type: QueryType, options?: QueryOptions): Promise<DnsResult> {
-    return this.query(name, type, options).then(recordsOnly);
-  }
-
-  // One attempt against one server: UDP, then TCP when the UDP answer was truncated; or
-  // TCP alone when asked to.
-  private ask(server: Nameserver, plan: QueryPlan): Promise<DnsResult> {
-    if (plan.tcp) return this.overTcp(server, plan, false);
-    return this.udp.exchange(server, plan.question, plan.signal).then((verdict) => {
-      if (verdict.kind === 'answer') return this.classify(verdict.message, plan.question, server, false, false);
-      this.stats.truncations++;
-      const cancelled = this.cancellation(plan.question.name, plan.signal);
-      if (cancelled !== undefined) throw cancelled;
-      this.stats.tcpFallbacks++;
-      return this.overTcp(server, plan, true);
-    });
   }
 
   private overTcp(server: Nameserver, plan: QueryPlan, truncated: boolean): Promise<DnsResult> {
@@ -425,7 +420,7 @@ function recordsOnly(result: DnsResult): DnsResult {
 }
 
 function srvRecords(result: DnsResult): SrvRecord[] {
-  return (result.answers as SrvAnswer[]).map((record) => ({
+  return (recordsOnly(result).answers as SrvAnswer[]).map((record) => ({
     name: canonicalName(record.data.target),
     port: record.data.port,
     priority: record.data.priority ?? 0,
@@ -434,15 +429,19 @@ function srvRecords(result: DnsResult): SrvRecord[] {
   }));
 }
 
-function strings(result: DnsResult): string[] {
-  return (result.answers as StringAnswer[]).map((record) => record.data);
+// The data of records that must exist: A, AAAA or PTR.
+function recordStrings(result: DnsResult): string[] {
+  return (recordsOnly(result).answers as StringAnswer[]).map((record) => record.data);
 }
+
+const NO_OPTIONS: QueryOptions = Object.freeze({});
+const FLAGS = ['remember', 'tcp'] as const;
 
 function checkQueryOptions(options: QueryOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options: expected an object, got ${describe(options)}`);
   }
-  for (const key of ['remember', 'tcp'] as const) {
+  for (const key of FLAGS) {
     const value = options[key];
     if (value !== undefined && typeof value !== 'boolean') {
       throw new TypeError(`${key}: expected true or false, got ${describe(value)}`);
