@@ -133,7 +133,7 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const qps = (label: string, client: string) => median(throughput[label]?.[client]?.qps ?? []);
 const p = (label: string, client: string, q: number) => quantile(throughput[label]?.[client]?.latencies ?? [], q);
-const summary: Record<string, Record<string, { qps: number; p99ms: number }>> = Object.fromEntries(
+const summary: Record<string, Record<string, { qps: number; p50ms: number; p99ms: number }>> = Object.fromEntries(
   cases.map((c) => [
     c.label,
     Object.fromEntries(
@@ -393,9 +393,10 @@ console.log(
     ['client', ...cases.map((c) => c.label)],
     Object.keys(clients).map((client) => [
       client,
-      ...cases.map(
-        (c) => `${fmt(qps(c.label, client))} q/s (${ms(p(c.label, client, 0.5))}/${ms(p(c.label, client, 0.99))})`,
-      ),
+      ...cases.map((c) => {
+        const { p50ms, p99ms } = summary[c.label]?.[client] ?? { p50ms: Number.NaN, p99ms: Number.NaN };
+        return `${fmt(qps(c.label, client))} q/s (${ms(p50ms)}/${ms(p99ms)})`;
+      }),
     ]),
   ),
 );
