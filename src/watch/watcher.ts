@@ -447,6 +447,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.emptyStreak = 0;
     const { self } = this.settings;
     const polled = self === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, self));
+    // A steady service: the poller gave every member again, the same objects (their TTLs
+    // updated) in the same order, and none is held. Nothing to compare, nothing to announce.
+    if (this.succeeded && this.absentSince.size === 0 && sameObjects(this.members, polled)) return;
     const diff = diffPeers(this.members, polled);
     const { kept } = diff;
     // An unchanged peer stays the same object from poll to poll, its TTL that of the latest
@@ -508,6 +511,12 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     }
     if (first) this.readyState.resolve(this.peers());
   }
+}
+
+function sameObjects(a: readonly Peer[], b: readonly Peer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
