@@ -141,6 +141,12 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   // The next poll's wake-up: a slot shared with other watchers, or a timer of its own.
   private wakeSlot: Slot | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
+  // One function for every wake-up of this watcher: scheduling a poll makes no closure.
+  private readonly wake = () => {
+    this.wakeSlot = undefined;
+    this.wakeTimer = undefined;
+    this.startCycle();
+  };
   private cycle: AbortController | undefined;
   // Each cycle and refresh takes a generation; a stale one's completion schedules nothing.
   private generation = 0;
@@ -353,13 +359,6 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       this.wakeTimer.unref();
     }
   }
-
-  // One function for every wake-up of this watcher: scheduling a poll makes no closure.
-  private readonly wake = () => {
-    this.wakeSlot = undefined;
-    this.wakeTimer = undefined;
-    this.startCycle();
-  };
 
   private stopWake(): void {
     if (this.wakeSlot !== undefined) cancelWake(this.wakeSlot, this.wake);
