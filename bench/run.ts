@@ -151,7 +151,7 @@ const summary: Record<string, Record<string, { qps: number; p50ms: number; p99ms
   ]),
 );
 results.throughput = summary;
-// The raw latencies (two million numbers) are summarised: dropped now, so that the sections
+// The raw latencies (about a million numbers) are summarised: dropped now, so that the sections
 // below, the watchers' CPU share among them, do not pay for collecting the bench's own data.
 for (const byClient of Object.values(throughput)) for (const entry of Object.values(byClient)) entry.latencies = [];
 
