@@ -2,6 +2,7 @@ import type { SrvAnswer, StringAnswer } from 'dns-packet';
 import { ordinalOf, reverseName, searchCandidates } from '../k8s/index.js';
 import type { DnsResult, QueryType } from '../wire/client.js';
 import { canonicalName } from '../wire/message.js';
+import { sameList } from './diff.js';
 import type { PeerQuery } from './options.js';
 import { addressId, byId, orderAddresses, type Peer } from './peer.js';
 
@@ -239,8 +240,7 @@ export class Poller {
     const v4 = family === 6 ? NONE : addresses.v4;
     const v6 = family === 4 ? NONE : addresses.v6;
     if (v4.length + v6.length === 1) return list.length === 1 && list[0] === (v4[0] ?? v6[0]);
-    const picked = orderAddresses(v4, v6);
-    return picked.length === list.length && picked.every((address, i) => address === list[i]);
+    return sameList(list, orderAddresses(v4, v6));
   }
 }
 

@@ -7,7 +7,7 @@ import { shareAborts } from '../wire/abort.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
 import { cancelWake, SLOT_MS, type Slot, wakeNear } from './coalesce.js';
-import { diffPeers, mergeById } from './diff.js';
+import { diffPeers, mergeById, sameList } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
 import { Poller, type PollOutcome } from './poll.js';
@@ -448,7 +448,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     const polled = self === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, self));
     // A steady service: the poller gave every member again, the same objects (their TTLs
     // updated) in the same order, and none is held. Nothing to compare, nothing to announce.
-    if (this.succeeded && this.absentSince.size === 0 && sameObjects(this.members, polled)) return;
+    if (this.succeeded && this.absentSince.size === 0 && sameList(this.members, polled)) return;
     const diff = diffPeers(this.members, polled);
     const { kept } = diff;
     // An unchanged peer stays the same object from poll to poll, its TTL that of the latest
@@ -510,12 +510,6 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     }
     if (first) this.readyState.resolve(this.peers());
   }
-}
-
-function sameObjects(a: readonly Peer[], b: readonly Peer[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
