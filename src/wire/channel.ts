@@ -13,6 +13,23 @@ const NOTHING = (): void => {};
  */
 class Orphaned extends DnsError {}
 
+/**
+ * Drops the front of a queue read from index `head` once it is spent: at once when all of
+ * it is, otherwise now and then, when more than half of it and over 1,024 items are.
+ * Returns the new head.
+ */
+function compact<T>(queue: T[], head: number): number {
+  if (head === queue.length) {
+    queue.length = 0;
+    return 0;
+  }
+  if (head > 1024 && head * 2 > queue.length) {
+    queue.splice(0, head);
+    return 0;
+  }
+  return head;
+}
+
 /** The error of a query to `server` cancelled by `signal`. */
 function cancelledBy(signal: AbortSignal | undefined, question: EncodedQuestion, server: Nameserver): DnsError {
   return new DnsError('ECANCELLED', 'query cancelled', {
@@ -151,13 +168,7 @@ export abstract class Channel {
   private dropSettled(): void {
     const { deadlines } = this;
     while (this.head < deadlines.length && (deadlines[this.head] as Pending).settled) this.head++;
-    if (this.head === deadlines.length) {
-      deadlines.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > deadlines.length) {
-      deadlines.splice(0, this.head);
-      this.head = 0;
-    }
+    this.head = compact(deadlines, this.head);
   }
 
   private arm(): void {
@@ -374,13 +385,7 @@ export class Transport {
       // From here on the channel watches the signal.
       queued.unlisten();
     }
-    if (line.head === line.waiting.length) {
-      line.waiting = [];
-      line.head = 0;
-    } else if (line.head > 1024 && line.head * 2 > line.waiting.length) {
-      line.waiting.splice(0, line.head);
-      line.head = 0;
-    }
+    line.head = compact(line.waiting, line.head);
   }
 
   /** Settles a waiting query: answered after it was sent, failed, or cancelled. */
