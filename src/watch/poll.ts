@@ -27,14 +27,8 @@ export type PollOutcome =
       queries: number;
     };
 
-interface Addresses {
-  v4: string[];
-  v6: string[];
-  ttl: number;
-}
-
-const NONE: readonly string[] = [];
-const NO_ADDRESSES: Addresses = { v4: [], v6: [], ttl: Number.POSITIVE_INFINITY };
+// Shared by every address list that has no address: never pushed to (see Addresses).
+const NONE: string[] = [];
 
 /**
  * Runs polls for one query. Between polls it keeps the SRV targets' addresses, so an
@@ -92,13 +86,19 @@ export class Poller {
     const records = srv.answers as SrvAnswer[];
     // Each record's target, canonical, once.
     const targets = records.map((record) => canonicalName(record.data.target));
-    const fromAdditional = addressesFromAdditional(srv, new Set(targets));
-    const needed = new Set<string>();
+    const fromAdditional = addressesFromAdditional(srv);
+    // Made only when some target must be looked up: a poll answered from the Additional
+    // section (a steady service, usually) builds no set or map beyond the one above.
+    let needed: Set<string> | undefined;
     for (const target of targets) {
-      if (!fromAdditional.has(target)) needed.add(target);
+      if (fromAdditional.has(target)) continue;
+      needed ??= new Set();
+      needed.add(target);
     }
-    const known = new Map<string, Addresses>();
-    if (needed.size > 0) {
+    let known: Map<string, Addresses> | undefined;
+    if (needed !== undefined) {
+      const found = new Map<string, Addresses>();
+      known = found;
       // The service's own A/AAAA set changes whenever a pod's address does: unchanged,
       // the remembered addresses of known targets still hold.
       const { key, v4, v6 } = await this.serviceAddressSet(run, service);
@@ -108,7 +108,7 @@ export class Poller {
       for (const target of needed) {
         const remembered = changed ? undefined : this.targets.get(target);
         if (remembered === undefined) lookups.push(target);
-        else known.set(target, remembered);
+        else found.set(target, remembered);
       }
       // Every target's addresses are among the service's own: when the service has
       // addresses, but none of one family, no target has that family either.
@@ -118,10 +118,10 @@ export class Poller {
       // answers (Nagle) and the Go DNS library under CoreDNS answers a connection's queries
       // one after another (see docs/performance.md).
       await run.each(lookups, async (target) => {
-        known.set(target, await run.addressesOf(target, families));
+        found.set(target, await run.addressesOf(target, families));
       });
     }
-    const peers = new Map<string, Peer>();
+    const peers: Peer[] = [];
     let made = false;
     let ttl = srv.ttl;
     for (let i = 0; i < records.length; i++) {
@@ -130,7 +130,7 @@ export class Poller {
       const { port } = record.data;
       const priority = record.data.priority ?? 0;
       const weight = record.data.weight ?? 0;
-      const addresses = fromAdditional.get(target) ?? known.get(target) ?? NO_ADDRESSES;
+      const addresses = fromAdditional.get(target) ?? known?.get(target) ?? NO_ADDRESSES;
       const peerTtl = Math.min(record.ttl ?? 0, addresses.ttl);
       let peer = this.last.get(target);
       if (
@@ -150,19 +150,23 @@ export class Poller {
       }
       peer.ttl = peerTtl;
       ttl = Math.min(ttl, peerTtl);
-      peers.set(peer.id, peer);
+      peers.push(peer);
     }
-    if (made || peers.size !== this.last.size)
-      this.last = new Map([...peers.values()].map((peer) => [peer.name as string, peer]));
+    const outcome = run.records(peers, ttl);
+    if (made || outcome.peers.length !== this.last.size)
+      this.last = new Map(outcome.peers.map((peer) => [peer.name as string, peer]));
     // Remembered for the next poll that must look targets up, under the service address set
     // of this one. A poll answered wholly from the Additional section leaves the memory as it
     // was: it asked for no address set, and rebuilding a map each poll that lives until the
     // next is what a generational collector copies twice.
-    if (needed.size > 0) {
+    if (known !== undefined) {
       this.targets = known;
-      for (const [target, addresses] of fromAdditional) this.targets.set(target, addresses);
+      for (const target of targets) {
+        const addresses = fromAdditional.get(target);
+        if (addresses !== undefined) known.set(target, addresses);
+      }
     }
-    return run.records([...peers.values()], ttl);
+    return outcome;
   }
 
   private async addressMode(run: PollRun, service: string): Promise<PollOutcome> {
@@ -209,8 +213,7 @@ export class Poller {
         if (ordinal !== undefined) peer.ordinal = ordinal;
       }
     }
-    const unique = new Map(peers.map((peer) => [peer.id, peer]));
-    return run.records([...unique.values()], ttl);
+    return run.records(peers, ttl);
   }
 
   // The service name's own A/AAAA set: a key that changes whenever a pod's address does,
@@ -272,7 +275,7 @@ class PollRun {
       family === 4 || !families.v6 ? undefined : this.ask(target, 'AAAA', false),
     ]);
     const ttl = Math.min(v4?.status === 'records' ? v4.ttl : Infinity, v6?.status === 'records' ? v6.ttl : Infinity);
-    return { v4: strings(v4), v6: strings(v6), ttl };
+    return new Addresses(strings(v4), strings(v6), ttl);
   }
 
   /** Runs `task` over `items`, at most `concurrency` at once; the first failure fails all. */
@@ -299,10 +302,18 @@ class PollRun {
     return { kind: 'empty', reason, ttl: result.ttl, truncations: this.truncations, queries: this.queries };
   }
 
-  records(peers: Peer[], ttl: number): PollOutcome {
+  /** The outcome with `peers` sorted by id, one per id: of records giving one twice, the later. */
+  records(peers: Peer[], ttl: number): PollOutcome & { kind: 'records' } {
+    peers.sort(byId);
+    let kept = 0;
+    for (const peer of peers) {
+      if (kept > 0 && (peers[kept - 1] as Peer).id === peer.id) peers[kept - 1] = peer;
+      else peers[kept++] = peer;
+    }
+    peers.length = kept;
     return {
       kind: 'records',
-      peers: peers.sort(byId),
+      peers,
       ttl: Number.isFinite(ttl) ? ttl : 0,
       truncations: this.truncations,
       queries: this.queries,
@@ -314,20 +325,40 @@ function strings(result: DnsResult | undefined): string[] {
   return result?.status === 'records' ? (result.answers as StringAnswer[]).map((record) => record.data) : [];
 }
 
-// Only records owned by a target name count: an Additional section may carry others.
-function addressesFromAdditional(srv: DnsResult, targets: ReadonlySet<string>): Map<string, Addresses> {
+/** One target's addresses; `v4`/`v6` are {@link NONE} until an address of theirs comes. */
+class Addresses {
+  constructor(
+    public v4: string[],
+    public v6: string[],
+    public ttl: number,
+  ) {}
+}
+
+const NO_ADDRESSES = new Addresses(NONE, NONE, Number.POSITIVE_INFINITY);
+
+/**
+ * The addresses the Additional section gives, by owner. Only targets' entries are read, so
+ * records owned by other names are simply never looked at. An entry's lists start as the
+ * one address seen (or NONE): a list made empty and then pushed to would take room for 17.
+ */
+function addressesFromAdditional(srv: DnsResult): Map<string, Addresses> {
   const found = new Map<string, Addresses>();
   for (const record of srv.additionals) {
     if (record.type !== 'A' && record.type !== 'AAAA') continue;
     const owner = canonicalName(record.name);
-    if (!targets.has(owner)) continue;
-    let entry = found.get(owner);
+    const ttl = record.ttl ?? 0;
+    const v4 = record.type === 'A';
+    const entry = found.get(owner);
     if (entry === undefined) {
-      entry = { v4: [], v6: [], ttl: Number.POSITIVE_INFINITY };
-      found.set(owner, entry);
+      found.set(owner, new Addresses(v4 ? [record.data] : NONE, v4 ? NONE : [record.data], ttl));
+      continue;
     }
-    (record.type === 'A' ? entry.v4 : entry.v6).push(record.data);
-    entry.ttl = Math.min(entry.ttl, record.ttl ?? 0);
+    const list = v4 ? entry.v4 : entry.v6;
+    if (list === NONE) {
+      if (v4) entry.v4 = [record.data];
+      else entry.v6 = [record.data];
+    } else list.push(record.data);
+    entry.ttl = Math.min(entry.ttl, ttl);
   }
   return found;
 }

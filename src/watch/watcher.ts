@@ -126,6 +126,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     setMaxListeners(0, controller.signal);
     return controller;
   })(new AbortController());
+  // The closer's signal, read once: every lookup of every poll is given it.
+  private readonly closeSignal = this.closer.signal;
   private readonly iterators = new Set<ChangeQueue>();
   private readonly readyState: {
     promise: Promise<Peer[]>;
@@ -152,6 +154,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private generation = 0;
   private inFlight: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  // Set when close() begins, as the closer aborts: read on every poll, where the signal's
+  // \`aborted\` getter costs a checked, megamorphic load on Node 20 (seen in perf profiles).
+  private closed = false;
 
   constructor(options: WatchPeersOptions) {
     super();
@@ -203,7 +208,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
 
   /** Aborts when the watcher closes: hand it to work that should stop with it. */
   get signal(): AbortSignal {
-    return this.closer.signal;
+    return this.closeSignal;
   }
 
   /**
@@ -224,7 +229,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
    * the poll's DnsError, which is also emitted as `error`.
    */
   async refresh(): Promise<Peer[]> {
-    if (this.closer.signal.aborted) throw new DnsError('ECANCELLED', 'watcher closed', { hostname: this.query.name });
+    if (this.closed) throw new DnsError('ECANCELLED', 'watcher closed', { hostname: this.query.name });
     this.stopCycle();
     const generation = this.generation;
     await this.inFlight?.catch(() => {});
@@ -232,7 +237,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       await this.pollOnce();
     } catch (err) {
       const error = this.failed(err);
-      if (generation === this.generation && !this.closer.signal.aborted) this.scheduleCycle(this.settings.minInterval);
+      if (generation === this.generation && !this.closed) this.scheduleCycle(this.settings.minInterval);
       throw error;
     }
     if (generation === this.generation) this.scheduleNext();
@@ -252,7 +257,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   /** Yields each `changed` object from now until the watcher closes. */
   [Symbol.asyncIterator](): AsyncIterableIterator<PeerChange> {
     const queue = new ChangeQueue(() => this.iterators.delete(queue));
-    if (this.closer.signal.aborted) queue.end();
+    if (this.closed) queue.end();
     else this.iterators.add(queue);
     return queue;
   }
@@ -263,6 +268,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
 
   private async shutdown(): Promise<void> {
     this.userSignal?.removeEventListener('abort', this.onAbort);
+    this.closed = true;
     this.closer.abort(new DnsError('ECANCELLED', 'watcher closed', { hostname: this.query.name }));
     this.stopCycle();
     await this.inFlight?.catch(() => {});
@@ -284,14 +290,14 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
 
   // A poll on the schedule. A success schedules the next one; a failure backs off.
   private startCycle(): void {
-    if (this.closer.signal.aborted) return;
+    if (this.closed) return;
     const generation = ++this.generation;
     this.pollOnce().then(
       () => {
         if (generation === this.generation) this.scheduleNext();
       },
       (err: unknown) => {
-        if (generation !== this.generation || this.closer.signal.aborted) return;
+        if (generation !== this.generation || this.closed) return;
         this.failed(err);
         this.backOff(generation);
       },
@@ -325,7 +331,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
           this.failed(error);
           this.stats.currentInterval = nominalBackoff(this.stats.consecutiveFailures, this.settings);
         },
-        shouldRetry: () => !this.closer.signal.aborted && !cycle.signal.aborted,
+        shouldRetry: () => !this.closed && !cycle.signal.aborted,
       },
     ).then(
       () => {
@@ -333,8 +339,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       },
       () => {
         // Only a cancelled cycle, or a programming error p-retry will not retry, ends here.
-        if (generation === this.generation && !this.closer.signal.aborted)
-          this.scheduleCycle(this.settings.maxInterval);
+        if (generation === this.generation && !this.closed) this.scheduleCycle(this.settings.maxInterval);
       },
     );
   }
@@ -346,7 +351,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   }
 
   private scheduleCycle(delay: number): void {
-    if (this.closer.signal.aborted) return;
+    if (this.closed) return;
     this.stopWake();
     this.stats.currentInterval = delay;
     // With jitter the time is random anyway: snapped to a slot shared with other watchers
@@ -371,7 +376,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private pollOnce(): Promise<void> {
     const started = performance.now();
     this.stats.polls++;
-    const run: Promise<void> = this.poller.poll(this.closer.signal).then(
+    const run: Promise<void> = this.poller.poll(this.closeSignal).then(
       (outcome) => {
         this.stats.queries = this.poller.queries;
         if (this.inFlight === run) this.inFlight = undefined;
@@ -394,7 +399,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       err instanceof DnsError
         ? err
         : new DnsError('EBADRESP', 'poll failed', { hostname: this.query.name, cause: err });
-    if (this.closer.signal.aborted && error.code === 'ECANCELLED') return error;
+    if (this.closed && error.code === 'ECANCELLED') return error;
     this.stats.failures++;
     this.stats.consecutiveFailures++;
     this.stats.failuresByCode[error.code] = (this.stats.failuresByCode[error.code] ?? 0) + 1;
@@ -417,7 +422,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   }
 
   private apply(outcome: PollOutcome): void {
-    if (this.closer.signal.aborted) return;
+    if (this.closed) return;
     const now = Date.now();
     this.stats.successes++;
     this.stats.consecutiveFailures = 0;
@@ -425,8 +430,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.stats.truncations += outcome.truncations;
     this.stats.tcpFallbacks += outcome.truncations;
     this.lastTtl = outcome.ttl;
-    const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
     if (outcome.kind === 'empty') {
+      const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
       this.emptyStreak++;
       debug(
         '%s is empty (%s), %d of %d',
@@ -449,6 +454,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     // A steady service: the poller gave every member again, the same objects (their TTLs
     // updated) in the same order, and none is held. Nothing to compare, nothing to announce.
     if (this.succeeded && this.absentSince.size === 0 && sameList(this.members, polled)) return;
+    const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
     const diff = diffPeers(this.members, polled);
     const { kept } = diff;
     // An unchanged peer stays the same object from poll to poll, its TTL that of the latest

@@ -48,24 +48,35 @@ export function shareAborts(signal: AbortSignal): void {
   );
 }
 
-/** Calls `listener` once when `signal` aborts (unless removed first). */
-export function listenAbort(signal: AbortSignal, listener: AbortListener): void {
+/**
+ * Calls `listener` once when `signal` aborts (unless removed first). Returns the shared list
+ * it joined (undefined for any other signal): hand it to {@link unlistenAbort}, which then
+ * need not look the signal up again.
+ */
+export function listenAbort(signal: AbortSignal, listener: AbortListener): AbortListener[] | undefined {
   const listeners = shared.get(signal);
   if (listeners === undefined) signal.addEventListener('abort', listener, { once: true });
   else listeners.push(listener);
+  return listeners;
 }
 
-/** Undoes {@link listenAbort}. */
-export function unlistenAbort(signal: AbortSignal, listener: AbortListener): void {
-  const listeners = shared.get(signal);
+/** Undoes {@link listenAbort}; `listeners`: what it returned. */
+export function unlistenAbort(
+  signal: AbortSignal,
+  listener: AbortListener,
+  listeners: AbortListener[] | undefined = shared.get(signal),
+): void {
   if (listeners === undefined) {
     signal.removeEventListener('abort', listener);
     return;
   }
   // Most often the last one added (a watcher's one lookup at a time).
+  if (listeners[listeners.length - 1] === listener) {
+    listeners.pop();
+    return;
+  }
   const at = listeners.lastIndexOf(listener);
-  if (at === listeners.length - 1) listeners.pop();
-  else if (at >= 0) listeners.splice(at, 1);
+  if (at >= 0) listeners.splice(at, 1);
 }
 
 /** How many listeners wait on `signal`'s abort, shared or not. */

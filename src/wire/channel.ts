@@ -46,6 +46,8 @@ function cancelledBy(signal: AbortSignal | undefined, question: EncodedQuestion,
 class Pending implements AbortListener {
   malformed: string | undefined = undefined;
   settled = false;
+  /** The shared list of abort listeners it joined, if its signal's are shared. */
+  listeners: AbortListener[] | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -110,7 +112,7 @@ export abstract class Channel {
     const message = withId(question, id);
     return new Promise<Verdict>((resolve, reject) => {
       const entry = new Pending(id, question, deadline ?? Date.now() + this.timeout, resolve, reject, signal, this);
-      if (signal !== undefined) listenAbort(signal, entry);
+      if (signal !== undefined) entry.listeners = listenAbort(signal, entry);
       if (this.pending.size === 0) this.hold(true);
       this.pending.set(id, entry);
       this.deadlines.push(entry);
@@ -145,7 +147,7 @@ export abstract class Channel {
     if (entry.settled) return;
     entry.settled = true;
     this.pending.delete(entry.id);
-    if (entry.signal !== undefined) unlistenAbort(entry.signal, entry);
+    if (entry.signal !== undefined) unlistenAbort(entry.signal, entry, entry.listeners);
     if (this.pending.size === 0 && !this.closed) {
       this.hold(false);
       this.idle();
@@ -156,6 +158,7 @@ export abstract class Channel {
     entry.resolve = NOTHING;
     entry.reject = NOTHING;
     entry.signal = undefined;
+    entry.listeners = undefined;
     this.dropSettled();
     this.onSettle?.();
     if (outcome instanceof DnsError) reject(outcome);
@@ -242,6 +245,7 @@ export type OpenChannel = (server: Nameserver, onClose: (channel: Channel) => vo
 class Queued implements AbortListener {
   listening = false;
   done = false;
+  listeners: AbortListener[] | undefined = undefined;
 
   constructor(
     readonly question: EncodedQuestion,
@@ -259,7 +263,7 @@ class Queued implements AbortListener {
   }
 
   unlisten(): void {
-    if (this.listening && this.signal !== undefined) unlistenAbort(this.signal, this);
+    if (this.listening && this.signal !== undefined) unlistenAbort(this.signal, this, this.listeners);
     this.listening = false;
   }
 }
@@ -311,7 +315,7 @@ export class Transport {
     const waiting = new Promise<Verdict>((resolve, reject) => {
       const queued = new Queued(question, signal, Date.now() + limits.timeout, resolve, reject, server, this);
       if (signal !== undefined) {
-        listenAbort(signal, queued);
+        queued.listeners = listenAbort(signal, queued);
         queued.listening = true;
       }
       line.waiting.push(queued);
