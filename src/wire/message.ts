@@ -175,8 +175,14 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
   if (buf.length < HEADER_BYTES || buf.readUInt16BE(0) !== id) return FOREIGN;
   const flags = buf.readUInt16BE(2);
   if ((flags & QR_BIT) === 0 || (flags & OPCODE_MASK) !== 0) return FOREIGN;
-  // A truncated answer is never used: its question is all that needs checking.
-  const matches = sameQuestion(buf, question.section);
+  // A truncated answer is never used: its question is all that needs checking. Nearly every
+  // server repeats the question byte for byte: one native comparison.
+  const { section } = question;
+  const exact =
+    buf.readUInt16BE(4) === 1 &&
+    buf.length >= HEADER_BYTES + section.length &&
+    buf.compare(section, 0, section.length, HEADER_BYTES, HEADER_BYTES + section.length) === 0;
+  const matches = exact || sameQuestion(buf, section);
   if ((flags & TC_BIT) !== 0) return matches ? TRUNCATED : FOREIGN;
   if (!matches) return FOREIGN;
   const { name } = question;
@@ -187,7 +193,15 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
   try {
     // Only an SRV answer has names worth keeping (its targets own the Additional records).
     const names: NameCache | undefined = question.type === 'SRV' ? new Map() : undefined;
-    const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities, name, names);
+    const answers = decodeRecords(
+      buf,
+      layout.answers,
+      answerCount,
+      layout.authorities,
+      name,
+      names,
+      names !== undefined && exact ? question : undefined,
+    );
     const authorities =
       answerCount === 0
         ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals, name, names)
@@ -234,6 +248,7 @@ function decodeRecords(
   end: number,
   question: string,
   names: NameCache | undefined,
+  echoed?: EncodedQuestion,
 ): Answer[] {
   const records: Answer[] = new Array(count);
   let offset = start;
@@ -253,7 +268,8 @@ function decodeRecords(
       continue;
     }
     const decoder = known.rdata.decode as PartDecoderOf<unknown>;
-    const data = decoder(buf, offset + 10);
+    const fast = echoed !== undefined && known.type === 'SRV' ? srvData(buf, offset + 10, echoed) : undefined;
+    const data = fast ?? decoder(buf, offset + 10);
     records[i] = new DecodedRecord(
       name as string,
       known.type,
@@ -262,7 +278,8 @@ function decodeRecords(
       data,
     ) as Answer;
     if (known.type === 'SRV') names?.set(offset + SRV_TARGET_AT, (data as { target: string }).target);
-    offset += 10 + decoder.bytes;
+    // dns-packet's SRV decoder reads RDLENGTH and the 2 bytes before it, as srvData does.
+    offset += 10 + (fast === undefined ? decoder.bytes : 2 + buf.readUInt16BE(offset + 10));
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');
   return records;
@@ -296,6 +313,57 @@ class DecodedRecord {
 
 type PartDecoderOf<T> = ((buf: Buffer, offset: number) => T) & { bytes: number };
 
+/** SRV record data, shaped as dns-packet decodes it (a class, for the reason above). */
+class SrvData {
+  constructor(
+    readonly priority: number,
+    readonly weight: number,
+    readonly port: number,
+    readonly target: string,
+  ) {}
+}
+
+/**
+ * The data of the SRV record whose RDATA (from its RDLENGTH) is at `at`, when its target
+ * ends in a suffix of the question name: a pod under the service asked for, as BIND and
+ * CoreDNS write it (uncompressed: RFC 2782 forbids compressing SRV targets). The target's
+ * own labels are decoded as dns-packet decodes a label; the rest, found equal byte for byte
+ * to the end of the question (which `echoed` asked, and the answer repeated exactly), is
+ * the question's own text, not decoded again label by label for every record. Undefined
+ * for any other target, which dns-packet then decodes whole (and rejects, if broken).
+ */
+function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | undefined {
+  const start = at + 8;
+  const end = at + 2 + buf.readUInt16BE(at);
+  const { name, section } = echoed;
+  // The question name on the wire: for an ASCII name, its text plus a leading length byte
+  // and the root's zero byte, each length byte where the text has the dot before its label.
+  const nameBytes = section.length - 4;
+  // dns-packet's limit: a name's labels, each with its length byte, at most 254 bytes.
+  if (nameBytes !== name.length + 2 || start >= end || end > buf.length || end - 1 - start > 254) return undefined;
+  const nameEnd = HEADER_BYTES + nameBytes;
+  let target = '';
+  let offset = start;
+  for (;;) {
+    const length = buf[offset] as number;
+    if (length === 0 || (length & 0xc0) !== 0 || offset + 1 + length >= end) return undefined;
+    target += buf.toString('utf8', offset + 1, offset + 1 + length);
+    offset += 1 + length;
+    // The rest of the RDATA, if it is the end of the question name from one of its labels on.
+    const rest = end - offset;
+    const from = nameEnd - rest - HEADER_BYTES;
+    if (
+      rest <= nameBytes &&
+      (from === 0 || name.charCodeAt(from - 1) === 0x2e) &&
+      buf.compare(buf, nameEnd - rest, nameEnd, offset, end) === 0
+    ) {
+      target += `.${from === 0 ? name : name.slice(from)}`;
+      return new SrvData(buf.readUInt16BE(at + 2), buf.readUInt16BE(at + 4), buf.readUInt16BE(at + 6), target);
+    }
+    target += '.';
+  }
+}
+
 /**
  * Whether the message asks exactly the question we sent (`sent`: our question section,
  * name, type and class). Compared byte by byte, letters case-insensitively (RFC 4343):
@@ -303,8 +371,6 @@ type PartDecoderOf<T> = ((buf: Buffer, offset: number) => T) & { bytes: number }
  */
 function sameQuestion(buf: Buffer, sent: Buffer): boolean {
   if (buf.readUInt16BE(4) !== 1 || buf.length < HEADER_BYTES + sent.length) return false;
-  // Nearly every server repeats the question byte for byte: one native comparison.
-  if (buf.compare(sent, 0, sent.length, HEADER_BYTES, HEADER_BYTES + sent.length) === 0) return true;
   for (let i = 0; i < sent.length; i++) {
     const ours = sent[i] as number;
     const theirs = buf[HEADER_BYTES + i] as number;

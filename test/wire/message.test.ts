@@ -1,6 +1,7 @@
-import { decode, encode } from 'dns-packet';
+import { decode, encode, type SrvAnswer } from 'dns-packet';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { parts } from '../../src/wire/codec.js';
 import {
   answersFor,
   canonicalName,
@@ -131,6 +132,120 @@ describe('judgeResponse', () => {
   it('calls a message whose last A record runs past the end malformed, not an answer', () => {
     const cut = Buffer.from(good.subarray(0, good.length - 2));
     expect(judgeResponse(cut, 4242, ASKED).kind).toBe('malformed');
+  });
+});
+
+describe('judgeResponse on SRV answers', () => {
+  const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?$/);
+
+  /** One SRV record, owner a pointer to the question, with `target` as its name bytes. */
+  function srvRecord(port: number, target: Buffer): Buffer {
+    const fixed = Buffer.alloc(12);
+    fixed.writeUInt16BE(0xc00c, 0);
+    fixed.writeUInt16BE(33, 2);
+    fixed.writeUInt16BE(1, 4);
+    fixed.writeUInt32BE(30, 6);
+    fixed.writeUInt16BE(6 + target.length, 10);
+    return Buffer.concat([fixed, Buffer.from([0, 1, 0, 2, port >> 8, port & 0xff]), target]);
+  }
+
+  function labelsOf(labels: string[]): Buffer {
+    return Buffer.concat(labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l)]), Buffer.from(l)])));
+  }
+
+  function answer(echoed: string, records: Buffer[]): Buffer {
+    const raw = Buffer.concat([responseTo(decode(encodeQuery(7, echoed, 'SRV', 1232)), { answers: [] }), ...records]);
+    raw.writeUInt16BE(records.length, 6);
+    return raw;
+  }
+
+  // SRV targets written as BIND and CoreDNS write them (own labels, then the rest of the
+  // question name, uncompressed) and every other way: each is read as dns-packet reads it.
+  it('reads every SRV target as dns-packet does, however it is written, or calls it malformed', () => {
+    const target = fc.record({
+      // Labels of its own: ASCII, a capital letter now and then, or UTF-8.
+      own: fc.array(
+        fc.oneof(
+          label,
+          label.map((l) => l.toUpperCase()),
+          fc.constant('pod-é'),
+        ),
+        { maxLength: 3 },
+      ),
+      // Then: the question name from one of its labels on, or from any byte of it (mid-label
+      // too), or a pointer to any byte of it.
+      tail: fc.oneof(
+        fc.record({ kind: fc.constant('suffix' as const), at: fc.nat(20) }),
+        fc.record({ kind: fc.constant('bytes' as const), at: fc.nat(80) }),
+        fc.record({ kind: fc.constant('pointer' as const), at: fc.nat(80) }),
+      ),
+      port: fc.nat(65535),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(label, { minLength: 1, maxLength: 4 }),
+        fc.array(target, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (serviceLabels, targets, upperEcho) => {
+          const name = `_p._tcp.${serviceLabels.join('.')}.svc.cluster.local`;
+          const labels = name.split('.');
+          const wire = labelsOf(labels);
+          const records = targets.map(({ own, tail, port }) => {
+            const rest =
+              tail.kind === 'suffix'
+                ? Buffer.concat([labelsOf(labels.slice(tail.at % (labels.length + 1))), Buffer.from([0])])
+                : tail.kind === 'bytes'
+                  ? Buffer.concat([wire.subarray(tail.at % (wire.length + 1)), Buffer.from([0])])
+                  : Buffer.from([0xc0, 12 + (tail.at % (wire.length + 1))]);
+            return srvRecord(port, Buffer.concat([labelsOf(own), rest]));
+          });
+          const raw = answer(upperEcho ? name.toUpperCase() : name, records);
+          const verdict = judgeResponse(raw, 7, encodeQuestion(name, 'SRV', 1232));
+          let expected: SrvAnswer['data'][];
+          try {
+            expected = ((decode(raw).answers ?? []) as SrvAnswer[]).map((record) => record.data);
+          } catch {
+            expect(verdict.kind).toBe('malformed');
+            return;
+          }
+          if (verdict.kind !== 'answer') throw new Error(`expected an answer, got ${verdict.kind}`);
+          expect((verdict.message.answers as SrvAnswer[]).map((record) => ({ ...record.data }))).toEqual(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('does not decode the question name again for each target under it', () => {
+    const name = '_http._tcp.web.default.svc.cluster.local';
+    const targets = [0, 1, 2].map((i) => `web-${i}.web.default.svc.cluster.local`);
+    const raw = answer(
+      name,
+      targets.map((t) => srvRecord(80, Buffer.concat([labelsOf(t.split('.')), Buffer.from([0])]))),
+    );
+    const decodeSrv = vi.spyOn(parts.srv, 'decode');
+    const decodeName = vi.spyOn(parts.name, 'decode');
+    try {
+      const verdict = judgeResponse(raw, 7, encodeQuestion(name, 'SRV', 1232));
+      if (verdict.kind !== 'answer') throw new Error(`expected an answer, got ${verdict.kind}`);
+      expect((verdict.message.answers as SrvAnswer[]).map((record) => record.data.target)).toEqual(targets);
+      expect(decodeSrv).not.toHaveBeenCalled();
+      expect(decodeName).not.toHaveBeenCalled();
+      // Echoed in other letters: the question's text is not what the answer says; dns-packet reads it.
+      const upper = judgeResponse(
+        answer(
+          name.toUpperCase(),
+          targets.map((t) => srvRecord(80, Buffer.concat([labelsOf(t.split('.')), Buffer.from([0])]))),
+        ),
+        7,
+        encodeQuestion(name, 'SRV', 1232),
+      );
+      expect(upper.kind).toBe('answer');
+      expect(decodeSrv).toHaveBeenCalledTimes(3);
+    } finally {
+      decodeSrv.mockRestore();
+      decodeName.mockRestore();
+    }
   });
 });
 
