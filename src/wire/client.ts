@@ -435,21 +435,23 @@ function recordStrings(result: DnsResult): string[] {
 }
 
 const NO_OPTIONS: QueryOptions = Object.freeze({});
-const FLAGS = ['remember', 'tcp'] as const;
 
+// Each option read by its name: a loop over the names would make every read a keyed one.
 function checkQueryOptions(options: QueryOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options: expected an object, got ${describe(options)}`);
   }
-  for (const key of FLAGS) {
-    const value = options[key];
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw new TypeError(`${key}: expected true or false, got ${describe(value)}`);
-    }
-  }
+  checkFlag('remember', options.remember);
+  checkFlag('tcp', options.tcp);
   const { signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal: expected an AbortSignal, got ${describe(signal)}`);
+  }
+}
+
+function checkFlag(option: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`${option}: expected true or false, got ${describe(value)}`);
   }
 }
 
