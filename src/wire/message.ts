@@ -91,7 +91,16 @@ export interface EncodedQuestion {
   template: Buffer;
   /** The question section as sent, which an answer must repeat. */
   section: Buffer;
+  /**
+   * SRV targets under this name decoded from its answers, by their own labels: a question
+   * asked again and again (a watcher's) is answered with the same targets, which are then
+   * the same strings from answer to answer, already hashed wherever they are looked up.
+   */
+  targets: Map<string, string> | undefined;
 }
+
+/** At most this many targets are remembered per question (then it starts over). */
+const MAX_TARGETS = 4096;
 
 // The query around the question name, by type and payload size: dns-packet's encoding of
 // a query for the root name (a single zero byte at offset 12), cut either side of it.
@@ -122,7 +131,8 @@ export function encodeQuestion(name: string, type: QueryType, udpPayloadSize: nu
   parts.name.encode(name, template, HEADER_BYTES);
   frame.tail.copy(template, HEADER_BYTES + nameBytes);
   // QTYPE and QCLASS follow the name.
-  return { name, type, template, section: template.subarray(HEADER_BYTES, HEADER_BYTES + nameBytes + 4) };
+  const section = template.subarray(HEADER_BYTES, HEADER_BYTES + nameBytes + 4);
+  return { name, type, template, section, targets: undefined };
 }
 
 /** A copy of the question's query under `id`. */
@@ -342,12 +352,12 @@ function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | un
   // dns-packet's limit: a name's labels, each with its length byte, at most 254 bytes.
   if (nameBytes !== name.length + 2 || start >= end || end > buf.length || end - 1 - start > 254) return undefined;
   const nameEnd = HEADER_BYTES + nameBytes;
-  let target = '';
+  let own = '';
   let offset = start;
   for (;;) {
     const length = buf[offset] as number;
     if (length === 0 || (length & 0xc0) !== 0 || offset + 1 + length >= end) return undefined;
-    target += buf.toString('utf8', offset + 1, offset + 1 + length);
+    own += buf.toString('utf8', offset + 1, offset + 1 + length);
     offset += 1 + length;
     // The rest of the RDATA, if it is the end of the question name from one of its labels on.
     const rest = end - offset;
@@ -357,11 +367,24 @@ function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | un
       (from === 0 || name.charCodeAt(from - 1) === 0x2e) &&
       buf.compare(buf, nameEnd - rest, nameEnd, offset, end) === 0
     ) {
-      target += `.${from === 0 ? name : name.slice(from)}`;
+      const target = rememberedTarget(echoed, own, from);
       return new SrvData(buf.readUInt16BE(at + 2), buf.readUInt16BE(at + 4), buf.readUInt16BE(at + 6), target);
     }
-    target += '.';
+    own += '.';
   }
+}
+
+/** `own`, a dot and the question name from character `from` on: the string of an earlier answer, if any. */
+function rememberedTarget(question: EncodedQuestion, own: string, from: number): string {
+  const { name } = question;
+  question.targets ??= new Map();
+  const known = question.targets.get(own);
+  // The same own labels under another suffix of the name would make a name of another length.
+  if (known !== undefined && known.length === own.length + 1 + name.length - from) return known;
+  const target = `${own}.${from === 0 ? name : name.slice(from)}`;
+  if (question.targets.size >= MAX_TARGETS) question.targets.clear();
+  question.targets.set(own, target);
+  return target;
 }
 
 /**

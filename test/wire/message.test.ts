@@ -247,6 +247,35 @@ describe('judgeResponse on SRV answers', () => {
       decodeName.mockRestore();
     }
   });
+
+  it('reads the targets of a question asked again each under its own suffix, though their own labels repeat', () => {
+    const name = '_http._tcp.web.default.svc.cluster.local';
+    const asked = encodeQuestion(name, 'SRV', 1232);
+    const targetsOf = (raw: Buffer) => {
+      const verdict = judgeResponse(raw, 7, asked);
+      if (verdict.kind !== 'answer') throw new Error(`expected an answer, got ${verdict.kind}`);
+      return (verdict.message.answers as SrvAnswer[]).map((record) => record.data.target);
+    };
+    const recordsFor = (targets: string[]) =>
+      targets.map((t) => srvRecord(80, Buffer.concat([labelsOf(t.split('.')), Buffer.from([0])])));
+    const first = targetsOf(answer(name, recordsFor(['web-0.web.default.svc.cluster.local', 'x.svc.cluster.local'])));
+    // The same own labels under other suffixes of the question: other names.
+    const second = targetsOf(
+      answer(
+        name,
+        recordsFor(['x.default.svc.cluster.local', 'web-0.web.default.svc.cluster.local', 'web-0.cluster.local']),
+      ),
+    );
+    expect(second).toEqual([
+      'x.default.svc.cluster.local',
+      'web-0.web.default.svc.cluster.local',
+      'web-0.cluster.local',
+    ]);
+    expect(second[1]).toBe(first[0]);
+    expect(first[1]).toBe('x.svc.cluster.local');
+    const third = targetsOf(answer(name, recordsFor(['web-0.cluster.local'])));
+    expect(third[0]).toBe(second[2]);
+  });
 });
 
 describe('answer helpers', () => {
