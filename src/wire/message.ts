@@ -92,15 +92,38 @@ export interface EncodedQuestion {
   /** The question section as sent, which an answer must repeat. */
   section: Buffer;
   /**
-   * SRV targets under this name decoded from its answers, by their own labels: a question
-   * asked again and again (a watcher's) is answered with the same targets, which are then
-   * the same strings from answer to answer, already hashed wherever they are looked up.
+   * SRV targets under this name decoded from its answers: a question asked again and again
+   * (a watcher's) is answered with the same targets, which are then the same strings from
+   * answer to answer, already hashed wherever they are looked up.
    */
-  targets: Map<string, string> | undefined;
+  targets: TargetMemory | undefined;
 }
 
-/** At most this many targets are remembered per question (then it starts over). */
-const MAX_TARGETS = 4096;
+/** A remembered SRV target, and the last answer that named it. */
+class RememberedTarget {
+  constructor(
+    readonly name: string,
+    public seen: number,
+  ) {}
+}
+
+/**
+ * The SRV targets of a question's recent answers, by their own labels. Targets that pods took
+ * with them are forgotten: once more are remembered than twice the latest answer's (and 16),
+ * those the latest answer did not name go. Memory follows the service, not its history.
+ */
+class TargetMemory {
+  readonly byOwnLabels = new Map<string, RememberedTarget>();
+  /** Answers decoded so far. */
+  answers = 0;
+
+  /** After an answer with `count` records: forgets the targets it did not name, if many. */
+  prune(count: number): void {
+    const { byOwnLabels, answers } = this;
+    if (byOwnLabels.size <= 2 * count + 16) return;
+    for (const [own, target] of byOwnLabels) if (target.seen !== answers) byOwnLabels.delete(own);
+  }
+}
 
 // The query around the question name, by type and payload size: dns-packet's encoding of
 // a query for the root name (a single zero byte at offset 12), cut either side of it.
@@ -261,6 +284,7 @@ function decodeRecords(
   echoed?: EncodedQuestion,
 ): Answer[] {
   const records: Answer[] = new Array(count);
+  if (echoed?.targets !== undefined) echoed.targets.answers++;
   let offset = start;
   for (let i = 0; i < count; i++) {
     const owner = buf.readUInt16BE(offset);
@@ -292,6 +316,7 @@ function decodeRecords(
     offset += 10 + (fast === undefined ? decoder.bytes : 2 + buf.readUInt16BE(offset + 10));
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');
+  echoed?.targets?.prune(count);
   return records;
 }
 
@@ -367,7 +392,8 @@ function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | un
       (from === 0 || name.charCodeAt(from - 1) === 0x2e) &&
       buf.compare(buf, nameEnd - rest, nameEnd, offset, end) === 0
     ) {
-      const target = rememberedTarget(echoed, own, from);
+      echoed.targets ??= new TargetMemory();
+      const target = rememberedTarget(echoed.targets, name, own, from);
       return new SrvData(buf.readUInt16BE(at + 2), buf.readUInt16BE(at + 4), buf.readUInt16BE(at + 6), target);
     }
     own += '.';
@@ -375,15 +401,15 @@ function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | un
 }
 
 /** `own`, a dot and the question name from character `from` on: the string of an earlier answer, if any. */
-function rememberedTarget(question: EncodedQuestion, own: string, from: number): string {
-  const { name } = question;
-  question.targets ??= new Map();
-  const known = question.targets.get(own);
+function rememberedTarget(memory: TargetMemory, name: string, own: string, from: number): string {
+  const known = memory.byOwnLabels.get(own);
   // The same own labels under another suffix of the name would make a name of another length.
-  if (known !== undefined && known.length === own.length + 1 + name.length - from) return known;
+  if (known !== undefined && known.name.length === own.length + 1 + name.length - from) {
+    known.seen = memory.answers;
+    return known.name;
+  }
   const target = `${own}.${from === 0 ? name : name.slice(from)}`;
-  if (question.targets.size >= MAX_TARGETS) question.targets.clear();
-  question.targets.set(own, target);
+  memory.byOwnLabels.set(own, new RememberedTarget(target, memory.answers));
   return target;
 }
 

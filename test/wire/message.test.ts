@@ -276,6 +276,25 @@ describe('judgeResponse on SRV answers', () => {
     const third = targetsOf(answer(name, recordsFor(['web-0.cluster.local'])));
     expect(third[0]).toBe(second[2]);
   });
+
+  it('forgets the targets that pods took with them: memory follows the service, not its history', () => {
+    const name = '_http._tcp.web.default.svc.cluster.local';
+    const asked = encodeQuestion(name, 'SRV', 1232);
+    // 200 answers of three targets each, every target new (pods replaced on every poll).
+    for (let poll = 0; poll < 200; poll++) {
+      const targets = [0, 1, 2].map((i) => `web-${poll}-${i}.web.default.svc.cluster.local`);
+      const raw = answer(
+        name,
+        targets.map((t) => srvRecord(80, Buffer.concat([labelsOf(t.split('.')), Buffer.from([0])]))),
+      );
+      const verdict = judgeResponse(raw, 7, asked);
+      if (verdict.kind !== 'answer') throw new Error(`expected an answer, got ${verdict.kind}`);
+      expect((verdict.message.answers as SrvAnswer[]).map((record) => record.data.target)).toEqual(targets);
+      expect(asked.targets?.byOwnLabels.size).toBeLessThanOrEqual(2 * 3 + 16 + 3);
+    }
+    // Those of the latest answer are kept.
+    expect([...(asked.targets?.byOwnLabels.keys() ?? [])]).toEqual(expect.arrayContaining(['web-199-0', 'web-199-2']));
+  });
 });
 
 describe('answer helpers', () => {
