@@ -124,7 +124,7 @@ const summary: Record<string, Record<string, { qps: number; p50ms: number; p99ms
 );
 results.throughput = summary;
 // The raw latencies (about a million numbers) are summarised: dropped now, so that the sections
-// below, the watchers' CPU share among them, do not pay for collecting the bench's own data.
+// below do not pay for collecting the bench's own data.
 for (const byClient of Object.values(throughput)) for (const entry of Object.values(byClient)) entry.latencies = [];
 
 // ---- 2. Whole services: 800 SRV targets with every address; 4,000 addresses. ----

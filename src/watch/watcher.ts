@@ -155,7 +155,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private inFlight: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   // Set when close() begins, as the closer aborts: read on every poll, where the signal's
-  // \`aborted\` getter costs a checked, megamorphic load on Node 20 (seen in perf profiles).
+  // `aborted` getter costs a checked, megamorphic load on Node 20 (seen in perf profiles).
   private closed = false;
 
   constructor(options: WatchPeersOptions) {
