@@ -208,14 +208,13 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
   if (buf.length < HEADER_BYTES || buf.readUInt16BE(0) !== id) return FOREIGN;
   const flags = buf.readUInt16BE(2);
   if ((flags & QR_BIT) === 0 || (flags & OPCODE_MASK) !== 0) return FOREIGN;
-  // A truncated answer is never used: its question is all that needs checking. Nearly every
-  // server repeats the question byte for byte: one native comparison.
+  // A truncated answer is never used: its question is all that needs checking. It must be
+  // one question, as long as ours; nearly every server repeats it byte for byte (one native
+  // comparison), others may change the case of its letters.
   const { section } = question;
-  const exact =
-    buf.readUInt16BE(4) === 1 &&
-    buf.length >= HEADER_BYTES + section.length &&
-    buf.compare(section, 0, section.length, HEADER_BYTES, HEADER_BYTES + section.length) === 0;
-  const matches = exact || sameQuestion(buf, section);
+  const fits = buf.readUInt16BE(4) === 1 && buf.length >= HEADER_BYTES + section.length;
+  const exact = fits && buf.compare(section, 0, section.length, HEADER_BYTES, HEADER_BYTES + section.length) === 0;
+  const matches = exact || (fits && sameQuestion(buf, section));
   if ((flags & TC_BIT) !== 0) return matches ? TRUNCATED : FOREIGN;
   if (!matches) return FOREIGN;
   const { name } = question;
@@ -414,12 +413,11 @@ function rememberedTarget(memory: TargetMemory, name: string, own: string, from:
 }
 
 /**
- * Whether the message asks exactly the question we sent (`sent`: our question section,
- * name, type and class). Compared byte by byte, letters case-insensitively (RFC 4343):
- * no decoding, no strings.
+ * Whether the message's question (one, at least as long as ours) is the question we sent
+ * (`sent`: our question section, name, type and class). Compared byte by byte, letters
+ * case-insensitively (RFC 4343): no decoding, no strings.
  */
 function sameQuestion(buf: Buffer, sent: Buffer): boolean {
-  if (buf.readUInt16BE(4) !== 1 || buf.length < HEADER_BYTES + sent.length) return false;
   for (let i = 0; i < sent.length; i++) {
     const ours = sent[i] as number;
     const theirs = buf[HEADER_BYTES + i] as number;
