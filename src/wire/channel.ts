@@ -350,9 +350,7 @@ export class Transport {
 
   // One query to `server` settled: the next waiting one may go. Sent from a microtask, not
   // from inside the settling channel, which may be failing all its queries and closing.
-  private settled(server: Nameserver): void {
-    const line = this.lines.get(server.label);
-    if (line === undefined) return;
+  private settled(server: Nameserver, line: Line): void {
     line.inFlight--;
     if (line.head === line.waiting.length || line.draining) return;
     line.draining = true;
@@ -409,7 +407,11 @@ export class Transport {
         this.all.delete(closed);
         if (this.current.get(server.label) === closed) this.current.delete(server.label);
       });
-      if (this.limits !== undefined) channel.onSettle = () => this.settled(server);
+      if (this.limits !== undefined) {
+        // The server's line, found once per channel rather than once per settled query.
+        const line = this.lineFor(server);
+        channel.onSettle = () => this.settled(server, line);
+      }
       this.current.set(server.label, channel);
       this.all.add(channel);
     }
