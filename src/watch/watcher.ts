@@ -378,20 +378,24 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.stats.polls++;
     const run: Promise<void> = this.poller.poll(this.closeSignal).then(
       (outcome) => {
-        this.stats.queries = this.poller.queries;
-        if (this.inFlight === run) this.inFlight = undefined;
+        this.pollEnded(run);
         this.apply(outcome);
         this.report(started, outcome, undefined);
       },
       (err: unknown) => {
-        this.stats.queries = this.poller.queries;
-        if (this.inFlight === run) this.inFlight = undefined;
+        this.pollEnded(run);
         this.report(started, undefined, err);
         throw err;
       },
     );
     this.inFlight = run;
     return run;
+  }
+
+  // A poll ended, answered or failed: its queries counted, no longer in flight.
+  private pollEnded(run: Promise<void>): void {
+    this.stats.queries = this.poller.queries;
+    if (this.inFlight === run) this.inFlight = undefined;
   }
 
   private failed(err: unknown): DnsError {
