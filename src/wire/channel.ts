@@ -4,7 +4,17 @@ import { randomId } from './ids.js';
 import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
 import type { Nameserver } from './nameserver.js';
 
-const NOTHING = (): void => {};
+/**
+ * Where the outcome of one query goes: the verdict on its answer, or the error that ended
+ * it. Called once, synchronously, from inside the channel that settled it (answering a
+ * message, a timer, a failing connection): a waiter that asks again must do so from a
+ * later microtask, when the channel is done.
+ */
+export interface Waiter {
+  done(outcome: Verdict | DnsError): void;
+}
+
+const NOBODY: Waiter = { done: () => {} };
 
 /**
  * A query that was waiting on a connection the server closed after answering others on it
@@ -53,8 +63,7 @@ class Pending implements AbortListener {
     readonly id: number,
     readonly question: EncodedQuestion,
     readonly deadline: number,
-    public resolve: (verdict: Verdict) => void,
-    public reject: (error: DnsError) => void,
+    public waiter: Waiter,
     public signal: AbortSignal | undefined,
     private readonly channel: Channel,
   ) {}
@@ -102,24 +111,22 @@ export abstract class Channel {
   abstract get spent(): boolean;
 
   /**
-   * Sends `question` under a fresh ID; resolves with the verdict on its answer, by
-   * `deadline` (ms since the epoch; a timeout from now unless given, never earlier than
-   * the deadline of a query sent before it on this channel).
+   * Sends `question` under a fresh ID; `waiter` gets the verdict on its answer, or an
+   * error by `deadline` (ms since the epoch; a timeout from now unless given, never
+   * earlier than the deadline of a query sent before it on this channel).
    */
-  ask(question: EncodedQuestion, signal: AbortSignal | undefined, deadline?: number): Promise<Verdict> {
+  ask(question: EncodedQuestion, signal: AbortSignal | undefined, waiter: Waiter, deadline?: number): void {
     let id = randomId();
     while (this.pending.has(id)) id = randomId();
     const message = withId(question, id);
-    return new Promise<Verdict>((resolve, reject) => {
-      const entry = new Pending(id, question, deadline ?? Date.now() + this.timeout, resolve, reject, signal, this);
-      if (signal !== undefined) entry.listeners = listenAbort(signal, entry);
-      if (this.pending.size === 0) this.hold(true);
-      this.pending.set(id, entry);
-      this.deadlines.push(entry);
-      if (this.timer === undefined) this.arm();
-      this.uses++;
-      this.transmit(message);
-    });
+    const entry = new Pending(id, question, deadline ?? Date.now() + this.timeout, waiter, signal, this);
+    if (signal !== undefined) entry.listeners = listenAbort(signal, entry);
+    if (this.pending.size === 0) this.hold(true);
+    this.pending.set(id, entry);
+    this.deadlines.push(entry);
+    if (this.timer === undefined) this.arm();
+    this.uses++;
+    this.transmit(message);
   }
 
   /** A message that came in: settles the query it answers, if any. */
@@ -152,17 +159,15 @@ export abstract class Channel {
       this.hold(false);
       this.idle();
     }
-    const { resolve, reject } = entry;
+    const { waiter } = entry;
     // The entry may wait in the deadline queue for up to a timeout more: it must not keep
-    // the answer (through the promise its resolver holds) or the signal alive that long.
-    entry.resolve = NOTHING;
-    entry.reject = NOTHING;
+    // its waiter (and what that holds) or the signal alive that long.
+    entry.waiter = NOBODY;
     entry.signal = undefined;
     entry.listeners = undefined;
     this.dropSettled();
     this.onSettle?.();
-    if (outcome instanceof DnsError) reject(outcome);
-    else resolve(outcome);
+    waiter.done(outcome);
   }
 
   // Settled queries leave the front of the deadline queue now, not when their deadline
@@ -240,11 +245,11 @@ export type OpenChannel = (server: Nameserver, onClose: (channel: Channel) => vo
 
 /**
  * A query waiting for its turn to be sent to a nameserver that has `limit` in flight, and
- * the listener on its signal until it is sent.
+ * the listener on its signal until it is sent; then the channel's waiter for it.
  */
-class Queued implements AbortListener {
+class Queued implements AbortListener, Waiter {
   listening = false;
-  done = false;
+  finished = false;
   listeners: AbortListener[] | undefined = undefined;
 
   constructor(
@@ -252,8 +257,7 @@ class Queued implements AbortListener {
     readonly signal: AbortSignal | undefined,
     /** When its attempt ends, sent or not (its timeout counts from when it was asked). */
     readonly deadline: number,
-    readonly resolve: (verdict: Verdict) => void,
-    readonly reject: (error: DnsError) => void,
+    readonly waiter: Waiter,
     readonly server: Nameserver,
     private readonly transport: Transport,
   ) {}
@@ -262,9 +266,36 @@ class Queued implements AbortListener {
     this.transport.finish(this, cancelledBy(this.signal, this.question, this.server));
   }
 
+  done(outcome: Verdict | DnsError): void {
+    this.transport.finish(this, outcome);
+  }
+
   unlisten(): void {
     if (this.listening && this.signal !== undefined) unlistenAbort(this.signal, this, this.listeners);
     this.listening = false;
+  }
+}
+
+/**
+ * The waiter of a query on a connection the server may close after answering others on
+ * it: a query orphaned so is asked once more, on a fresh connection.
+ */
+class Resend implements Waiter {
+  constructor(
+    private readonly transport: Transport,
+    private readonly server: Nameserver,
+    private readonly question: EncodedQuestion,
+    private readonly signal: AbortSignal | undefined,
+    private readonly waiter: Waiter,
+  ) {}
+
+  done(outcome: Verdict | DnsError): void {
+    if (!(outcome instanceof Orphaned)) {
+      this.waiter.done(outcome);
+      return;
+    }
+    // Once the closing channel is done with its other queries.
+    queueMicrotask(() => this.transport.askAgain(this.server, this.question, this.signal, this.waiter, outcome));
   }
 }
 
@@ -303,40 +334,59 @@ export class Transport {
     private readonly limits?: Limits,
   ) {}
 
-  /** Asks `server`; resolves with the verdict on its answer, rejects with a DnsError. */
-  exchange(server: Nameserver, question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
+  /** Asks `server`: `waiter` gets the verdict on its answer, or a DnsError. */
+  exchange(server: Nameserver, question: EncodedQuestion, signal: AbortSignal | undefined, waiter: Waiter): void {
     const { limits } = this;
-    if (limits === undefined) return this.send(server, question, signal);
+    if (limits === undefined) {
+      this.send(server, question, signal, waiter);
+      return;
+    }
     const line = this.lineFor(server);
     if (line.inFlight < limits.inFlight && line.head === line.waiting.length) {
       line.inFlight++;
-      return this.send(server, question, signal);
+      this.send(server, question, signal, waiter);
+      return;
     }
-    const waiting = new Promise<Verdict>((resolve, reject) => {
-      const queued = new Queued(question, signal, Date.now() + limits.timeout, resolve, reject, server, this);
-      if (signal !== undefined) {
-        queued.listeners = listenAbort(signal, queued);
-        queued.listening = true;
-      }
-      line.waiting.push(queued);
-    });
+    const queued = new Queued(question, signal, Date.now() + limits.timeout, waiter, server, this);
+    if (signal !== undefined) {
+      queued.listeners = listenAbort(signal, queued);
+      queued.listening = true;
+    }
+    line.waiting.push(queued);
     // Room already (the queue held only cancelled queries): the oldest go now.
     if (line.inFlight < limits.inFlight) this.drain(server, line);
-    return waiting;
+  }
+
+  /** {@link exchange} as a promise of the verdict, rejected with the DnsError. */
+  request(server: Nameserver, question: EncodedQuestion, signal: AbortSignal | undefined): Promise<Verdict> {
+    return new Promise<Verdict>((resolve, reject) =>
+      this.exchange(server, question, signal, {
+        done: (outcome) => (outcome instanceof DnsError ? reject(outcome) : resolve(outcome)),
+      }),
+    );
   }
 
   private send(
     server: Nameserver,
     question: EncodedQuestion,
     signal: AbortSignal | undefined,
+    waiter: Waiter,
     deadline?: number,
-  ): Promise<Verdict> {
-    const asked = this.channelFor(server).ask(question, signal, deadline);
-    if (!this.resend) return asked;
-    return asked.catch((err: unknown) => {
-      if (!(err instanceof Orphaned) || this.closed || signal?.aborted) throw err;
-      return this.channelFor(server).ask(question, signal);
-    });
+  ): void {
+    const asked = this.resend ? new Resend(this, server, question, signal, waiter) : waiter;
+    this.channelFor(server).ask(question, signal, asked, deadline);
+  }
+
+  /** Asks an orphaned query once more on a fresh channel, unless it is over by now. */
+  askAgain(
+    server: Nameserver,
+    question: EncodedQuestion,
+    signal: AbortSignal | undefined,
+    waiter: Waiter,
+    orphaned: DnsError,
+  ): void {
+    if (this.closed || signal?.aborted) waiter.done(orphaned);
+    else this.channelFor(server).ask(question, signal, waiter);
   }
 
   private lineFor(server: Nameserver): Line {
@@ -365,7 +415,7 @@ export class Transport {
     const now = Date.now();
     while (line.inFlight < limit && line.head < line.waiting.length) {
       const queued = line.waiting[line.head++] as Queued;
-      if (queued.done) continue;
+      if (queued.finished) continue;
       if (queued.deadline <= now) {
         this.finish(
           queued,
@@ -378,25 +428,19 @@ export class Transport {
       }
       line.inFlight++;
       // Sent in the order they came, so their deadlines stay in order on the channel; the
-      // wait counts against the timeout.
-      const { question, signal } = queued;
-      this.send(server, question, signal, queued.deadline).then(
-        (verdict) => this.finish(queued, verdict),
-        (err: DnsError) => this.finish(queued, err),
-      );
-      // From here on the channel watches the signal.
+      // wait counts against the timeout. From here on the channel watches the signal.
       queued.unlisten();
+      this.send(server, queued.question, queued.signal, queued, queued.deadline);
     }
     line.head = compact(line.waiting, line.head);
   }
 
   /** Settles a waiting query: answered after it was sent, failed, or cancelled. */
   finish(queued: Queued, outcome: Verdict | DnsError): void {
-    if (queued.done) return;
-    queued.done = true;
+    if (queued.finished) return;
+    queued.finished = true;
     queued.unlisten();
-    if (outcome instanceof DnsError) queued.reject(outcome);
-    else queued.resolve(outcome);
+    queued.waiter.done(outcome);
   }
 
   private channelFor(server: Nameserver): Channel {

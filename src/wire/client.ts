@@ -1,5 +1,5 @@
 import type { Answer, SrvAnswer, StringAnswer } from 'dns-packet';
-import { Transport } from './channel.js';
+import { Transport, type Waiter } from './channel.js';
 import { checkInteger, checkName, describe, rejectNulls } from './check.js';
 import { type QueryMessage, queryChannel } from './diagnostics.js';
 import { DnsError } from './errors.js';
@@ -13,6 +13,7 @@ import {
   negativeTtl,
   type QueryType,
   type Response,
+  type Verdict,
 } from './message.js';
 import { type Nameserver, parseNameserver } from './nameserver.js';
 import { readResolvConf } from './resolv-conf.js';
@@ -155,13 +156,47 @@ export interface QueryOptions {
   tcp?: boolean;
 }
 
-/** How one query is asked: the question, its signal, its transport. */
-class QueryPlan {
+/** How a query's promise is resolved, whatever its method returns. */
+type Settle = (value: unknown) => void;
+
+/**
+ * One query from the call to its outcome: the question, its signal, its transport, the
+ * attempt under way, and the caller's promise, settled with the result as the method
+ * called shapes it. Over UDP it waits on the channel itself: an answer settles the
+ * caller's promise from the message that brought it, with no promise in between.
+ */
+class QueryPlan implements Waiter {
+  attempt = 0;
+  /** The nameserver (its index) asked by this attempt. */
+  index = 0;
+
   constructor(
+    private readonly received: (plan: QueryPlan, outcome: Verdict | DnsError) => void,
     readonly question: EncodedQuestion,
     readonly signal: AbortSignal | undefined,
     readonly tcp: boolean,
+    private readonly shape: ((result: DnsResult) => unknown) | undefined,
+    private readonly resolve: Settle,
+    readonly reject: (error: unknown) => void,
   ) {}
+
+  done(outcome: Verdict | DnsError): void {
+    this.received(this, outcome);
+  }
+
+  /** Settles the caller's promise with `result`, shaped (a shape may reject it instead). */
+  answer(result: DnsResult): void {
+    const { shape } = this;
+    if (shape === undefined) {
+      this.resolve(result);
+      return;
+    }
+    try {
+      this.resolve(shape(result));
+    } catch (err) {
+      this.reject(err);
+    }
+  }
 }
 
 const MAX_CACHED_QUESTIONS = 4096;
@@ -245,6 +280,16 @@ export class DnsClient {
    * a usable answer within `attempts`.
    */
   query(name: string, type: QueryType, options: QueryOptions = NO_OPTIONS): Promise<DnsResult> {
+    return this.ask(name, type, options, undefined);
+  }
+
+  // A query whose caller gets its result as `shape` makes it (as it is, without one).
+  private ask<T>(
+    name: string,
+    type: QueryType,
+    options: QueryOptions = NO_OPTIONS,
+    shape: ((result: DnsResult) => T) | undefined,
+  ): Promise<T> {
     let question: EncodedQuestion;
     try {
       checkQueryOptions(options);
@@ -253,13 +298,29 @@ export class DnsClient {
       return Promise.reject(err);
     }
     this.stats.queries++;
-    const plan = new QueryPlan(question, options.signal, options.tcp ?? false);
-    if (!queryChannel.hasSubscribers) return this.attempt(plan, 0);
-    return this.reported(plan);
+    const { signal } = options;
+    const tcp = options.tcp ?? false;
+    if (!queryChannel.hasSubscribers) return this.run(question, signal, tcp, shape);
+    return this.reported(question, signal, tcp, shape);
   }
 
-  private async reported(plan: QueryPlan): Promise<DnsResult> {
-    const { question } = plan;
+  private run<T>(
+    question: EncodedQuestion,
+    signal: AbortSignal | undefined,
+    tcp: boolean,
+    shape: ((result: DnsResult) => T) | undefined,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      this.attempt(new QueryPlan(this.received, question, signal, tcp, shape, resolve as Settle, reject), 0),
+    );
+  }
+
+  private async reported<T>(
+    question: EncodedQuestion,
+    signal: AbortSignal | undefined,
+    tcp: boolean,
+    shape: ((result: DnsResult) => T) | undefined,
+  ): Promise<T> {
     const started = performance.now();
     const report = (message: Omit<QueryMessage, 'name' | 'type' | 'durationMs'>) =>
       queryChannel.publish({
@@ -268,15 +329,16 @@ export class DnsClient {
         durationMs: performance.now() - started,
         ...message,
       });
+    let result: DnsResult;
     try {
-      const result = await this.attempt(plan, 0);
-      report({ server: result.server, status: result.status, error: undefined, tcp: result.tcp });
-      return result;
+      result = await this.run(question, signal, tcp, undefined);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       report({ server: err instanceof DnsError ? err.server : undefined, status: undefined, error, tcp: false });
       throw err;
     }
+    report({ server: result.server, status: result.status, error: undefined, tcp: result.tcp });
+    return shape === undefined ? (result as T) : shape(result);
   }
 
   // The checked name and its encoded query (ID 0), kept for names asked again: a watcher
@@ -301,59 +363,81 @@ export class DnsClient {
     return question;
   }
 
-  // Attempt `attempt` (from 0) of `question`, then the next ones while failures are
-  // retryable. Promise chains rather than async functions, and one step per answer: this
-  // is the path every query takes, and each step costs a promise and a turn of the queue.
-  private attempt(plan: QueryPlan, attempt: number): Promise<DnsResult> {
+  // Attempt `attempt` (from 0) of the plan's question, then the next ones while failures
+  // are retryable. This is the path every query takes: over UDP, the plan itself waits on the
+  // channel, and the caller's promise is the only one a query makes.
+  private attempt(plan: QueryPlan, attempt: number): void {
     const { question } = plan;
     const cancelled = this.cancellation(question.name, plan.signal);
-    if (cancelled !== undefined) return Promise.reject(this.failed(cancelled, question.name));
-    const index = (this.preferred + attempt) % this.servers.length;
-    const server = this.servers[index] as Nameserver;
-    const retry = (err: unknown): Promise<DnsResult> => {
-      if (!(err instanceof DnsError) || !err.retryable || attempt + 1 >= this.attempts) {
-        throw this.failed(err, question.name);
-      }
-      return this.attempt(plan, attempt + 1);
-    };
-    const answered = (result: DnsResult): DnsResult => {
-      this.preferred = index;
-      return result;
-    };
+    if (cancelled !== undefined) {
+      plan.reject(this.failed(cancelled, question.name));
+      return;
+    }
+    plan.attempt = attempt;
+    plan.index = (this.preferred + attempt) % this.servers.length;
+    const server = this.servers[plan.index] as Nameserver;
     // UDP, then TCP when the UDP answer was truncated; or TCP alone when asked to.
-    if (plan.tcp) return this.overTcp(server, plan, false).then(answered, retry);
-    return this.udp.exchange(server, question, plan.signal).then((verdict) => {
-      try {
-        if (verdict.kind === 'answer') return answered(this.classify(verdict.message, question, server, false, false));
-        this.stats.truncations++;
-        const stopped = this.cancellation(question.name, plan.signal);
-        if (stopped !== undefined) throw stopped;
-        this.stats.tcpFallbacks++;
-        return this.overTcp(server, plan, true).then(answered, retry);
-      } catch (err) {
-        return retry(err);
+    if (plan.tcp) this.overTcp(server, plan, false);
+    else this.udp.exchange(server, question, plan.signal, plan);
+  }
+
+  // The outcome of a plan's attempt over UDP, from inside the channel that settled it: the
+  // next attempt starts from a later microtask, once the channel is done. (A field, so that
+  // every plan holds the same function.)
+  private readonly received = (plan: QueryPlan, outcome: Verdict | DnsError): void => {
+    if (outcome instanceof DnsError) {
+      queueMicrotask(() => this.retry(plan, outcome));
+      return;
+    }
+    const { question } = plan;
+    const server = this.servers[plan.index] as Nameserver;
+    try {
+      if (outcome.kind === 'answer') {
+        this.answered(plan, this.classify(outcome.message, question, server, false, false));
+        return;
       }
-    }, retry);
+      this.stats.truncations++;
+      const stopped = this.cancellation(question.name, plan.signal);
+      if (stopped !== undefined) throw stopped;
+      this.stats.tcpFallbacks++;
+      this.overTcp(server, plan, true);
+    } catch (err) {
+      queueMicrotask(() => this.retry(plan, err));
+    }
+  };
+
+  private answered(plan: QueryPlan, result: DnsResult): void {
+    this.preferred = plan.index;
+    plan.answer(result);
+  }
+
+  // A failed attempt: the next one if the failure is retryable and attempts are left.
+  private retry(plan: QueryPlan, err: unknown): void {
+    if (!(err instanceof DnsError) || !err.retryable || plan.attempt + 1 >= this.attempts) {
+      plan.reject(this.failed(err, plan.question.name));
+      return;
+    }
+    this.attempt(plan, plan.attempt + 1);
   }
 
   /** IPv4 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
   resolveA(name: string, options?: QueryOptions): Promise<string[]> {
-    return this.query(name, 'A', options).then(recordStrings);
+    return this.ask(name, 'A', options, recordStrings);
   }
 
   /** IPv6 addresses of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
   resolveAaaa(name: string, options?: QueryOptions): Promise<string[]> {
-    return this.query(name, 'AAAA', options).then(recordStrings);
+    return this.ask(name, 'AAAA', options, recordStrings);
   }
 
   /** Names a reverse name (`7.1.244.10.in-addr.arpa`) points to. */
   resolvePtr(name: string, options?: QueryOptions): Promise<string[]> {
-    return this.query(name, 'PTR', options).then((result) => recordStrings(result).map(canonicalName));
+    return this.ask(name, 'PTR', options, ptrNames);
   }
 
   /** SRV records of `name`. Rejects with `ENOTFOUND`/`ENODATA` when there are none. */
   resolveSrv(name: string, options?: QueryOptions): Promise<SrvRecord[]> {
-    return this.query(name, 'SRV', options).then(srvRecords);
+    return this.ask(name, 'SRV', options, srvRecords);
   }
 
   /** Cancels every query in flight (`ECANCELLED`) and closes every socket. Idempotent. */
@@ -365,16 +449,22 @@ export class DnsClient {
     this.tcp.close(reason);
   }
 
-  private overTcp(server: Nameserver, plan: QueryPlan, truncated: boolean): Promise<DnsResult> {
+  private overTcp(server: Nameserver, plan: QueryPlan, truncated: boolean): void {
     const { question } = plan;
-    return this.tcp.exchange(server, question, plan.signal).then((verdict) => {
-      if (verdict.kind === 'answer') return this.classify(verdict.message, question, server, true, truncated);
-      // TC over TCP means the answer exceeds 64 KB: nothing complete will come.
-      throw new DnsError('EBADRESP', 'answer truncated even over TCP', {
-        hostname: question.name,
-        server: server.label,
-      });
-    });
+    this.tcp
+      .request(server, question, plan.signal)
+      .then((verdict) => {
+        if (verdict.kind === 'answer') return this.classify(verdict.message, question, server, true, truncated);
+        // TC over TCP means the answer exceeds 64 KB: nothing complete will come.
+        throw new DnsError('EBADRESP', 'answer truncated even over TCP', {
+          hostname: question.name,
+          server: server.label,
+        });
+      })
+      .then(
+        (result) => this.answered(plan, result),
+        (err: unknown) => this.retry(plan, err),
+      );
   }
 
   private classify(
@@ -432,6 +522,10 @@ function srvRecords(result: DnsResult): SrvRecord[] {
 // The data of records that must exist: A, AAAA or PTR.
 function recordStrings(result: DnsResult): string[] {
   return (recordsOnly(result).answers as StringAnswer[]).map((record) => record.data);
+}
+
+function ptrNames(result: DnsResult): string[] {
+  return recordStrings(result).map(canonicalName);
 }
 
 const NO_OPTIONS: QueryOptions = Object.freeze({});

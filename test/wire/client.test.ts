@@ -1,7 +1,7 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, Socket } from 'node:dgram';
 import { getEventListeners, once } from 'node:events';
 import { encode } from 'dns-packet';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abortListeners, shareAborts } from '../../src/wire/abort.js';
 import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
@@ -386,6 +386,38 @@ describe('DnsClient', () => {
       expect(performance.now() - started).toBeLessThan(1000);
     } finally {
       refused.close();
+    }
+  });
+
+  it('asks again on a fresh socket when a send fails with queries in flight on the same nameserver', async () => {
+    // The queries settled by a failing socket are asked again from a later microtask: asked
+    // at once, they would go out on the socket that is closing and never be answered.
+    let firstPort: number | undefined;
+    server.onUdp((ex) => {
+      firstPort ??= ex.rinfo.port;
+      if (ex.rinfo.port !== firstPort)
+        ex.reply({ answers: [aRecord(ex.query.questions?.[0]?.name ?? '', '10.0.0.7')] });
+    });
+    const send = Socket.prototype.send;
+    let sends = 0;
+    vi.spyOn(Socket.prototype, 'send').mockImplementation(function (this: Socket, ...args: unknown[]) {
+      if (this !== server.udp && ++sends === 3) {
+        const callback = args.at(-1) as (err: Error) => void;
+        process.nextTick(callback, Object.assign(new Error('send EPERM'), { code: 'EPERM' }));
+        return;
+      }
+      return (send as (...a: unknown[]) => void).apply(this, args);
+    });
+    const twice = new DnsClient({ nameservers: [server.nameserver], timeout: 1000, attempts: 2, search: [], ndots: 1 });
+    try {
+      const names = ['a', 'b', 'c'].map((label) => `${label}.${NAME}`);
+      const stalled = new Promise((resolve) => setTimeout(resolve, 800, 'stalled'));
+      const answers = await Promise.race([Promise.all(names.map((name) => twice.resolveA(name))), stalled]);
+      expect(answers).toEqual([['10.0.0.7'], ['10.0.0.7'], ['10.0.0.7']]);
+      expect(sends).toBe(6);
+    } finally {
+      vi.restoreAllMocks();
+      twice.close();
     }
   });
 
