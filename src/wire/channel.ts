@@ -385,8 +385,18 @@ export class Transport {
     waiter: Waiter,
     orphaned: DnsError,
   ): void {
-    if (this.closed || signal?.aborted) waiter.done(orphaned);
-    else this.channelFor(server).ask(question, signal, waiter);
+    if (this.closed || signal?.aborted) {
+      waiter.done(orphaned);
+      return;
+    }
+    try {
+      this.channelFor(server).ask(question, signal, waiter);
+    } catch (cause) {
+      // From a microtask: a failure here must reach the query, not the event loop.
+      waiter.done(
+        new DnsError('EBADRESP', 'unexpected failure', { hostname: question.name, server: server.label, cause }),
+      );
+    }
   }
 
   private lineFor(server: Nameserver): Line {

@@ -377,8 +377,14 @@ export class DnsClient {
     plan.index = (this.preferred + attempt) % this.servers.length;
     const server = this.servers[plan.index] as Nameserver;
     // UDP, then TCP when the UDP answer was truncated; or TCP alone when asked to.
-    if (plan.tcp) this.overTcp(server, plan, false);
-    else this.udp.exchange(server, question, plan.signal, plan);
+    try {
+      if (plan.tcp) this.overTcp(server, plan, false);
+      else this.udp.exchange(server, question, plan.signal, plan);
+    } catch (err) {
+      // An attempt starts from a promise's executor, a microtask or a promise reaction:
+      // whatever starting it throws fails the query, not the process.
+      plan.reject(this.failed(err, question.name));
+    }
   }
 
   // The outcome of a plan's attempt over UDP, from inside the channel that settled it: the

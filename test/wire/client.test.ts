@@ -421,6 +421,33 @@ describe('DnsClient', () => {
     }
   });
 
+  it('fails a query, not the process, when starting its next attempt throws', async () => {
+    const second = await startScriptedServer();
+    // The first nameserver stays silent: the second attempt goes to the other one, on a
+    // socket of its own, whose connect() throws here.
+    server.onUdp(() => {});
+    const rotating = new DnsClient({ nameservers: [server.nameserver, second.nameserver], timeout: 100, attempts: 2 });
+    const connect = Socket.prototype.connect;
+    let connects = 0;
+    vi.spyOn(Socket.prototype, 'connect').mockImplementation(function (this: Socket, ...args: unknown[]) {
+      if (++connects === 2) throw new Error('connect failed');
+      return (connect as (...a: unknown[]) => Socket).apply(this, args);
+    });
+    try {
+      const stalled = new Promise((resolve) => setTimeout(resolve, 1000, 'stalled'));
+      const outcome = await Promise.race([rotating.query(NAME, 'A').catch((err: unknown) => err), stalled]);
+      expect(outcome).toMatchObject({
+        code: 'EBADRESP',
+        cause: expect.objectContaining({ message: 'connect failed' }),
+      });
+      expect(connects).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+      rotating.close();
+      await second.close();
+    }
+  });
+
   it('rejects bad names and options with a TypeError naming them', () => {
     expect(() => new DnsClient({ nameservers: ['not-an-ip'] })).toThrow(/nameservers: "not-an-ip"/);
     expect(() => new DnsClient({ nameservers: ['127.0.0.1:70000'] })).toThrow(/nameservers: .*port/);
