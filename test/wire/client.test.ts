@@ -1,5 +1,6 @@
 import { createSocket, Socket } from 'node:dgram';
 import { getEventListeners, once } from 'node:events';
+import { Socket as TcpSocket } from 'node:net';
 import { encode } from 'dns-packet';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abortListeners, shareAborts } from '../../src/wire/abort.js';
@@ -340,6 +341,39 @@ describe('DnsClient', () => {
       expect(retrying.stats.failures).toBe(0);
     } finally {
       retrying.close();
+    }
+  });
+
+  it('fails an orphaned TCP query, not the process, when asking it again throws', async () => {
+    // Two queries on one connection; the server answers the first and closes it. The second,
+    // orphaned, is asked again on a new connection, whose connect() throws here.
+    let answered = 0;
+    server.onTcp((ex) => {
+      if (answered++ > 0) return;
+      const answer = responseTo(ex.query, { answers: [aRecord(ex.query.questions?.[0]?.name ?? '', '10.0.0.9')] });
+      const framed = Buffer.alloc(2 + answer.length);
+      framed.writeUInt16BE(answer.length, 0);
+      answer.copy(framed, 2);
+      ex.sendRawAndClose(framed);
+    });
+    const connect = TcpSocket.prototype.connect;
+    let connects = 0;
+    vi.spyOn(TcpSocket.prototype, 'connect').mockImplementation(function (this: TcpSocket, ...args: unknown[]) {
+      if (++connects === 2) throw new Error('connect failed');
+      return (connect as (...a: unknown[]) => TcpSocket).apply(this, args);
+    });
+    try {
+      const stalled = new Promise((resolve) => setTimeout(resolve, 1000, 'stalled'));
+      const outcomes = Promise.all(
+        ['a', 'b'].map((label) => client.resolveA(`${label}.${NAME}`, { tcp: true }).catch((err: unknown) => err)),
+      );
+      expect(await Promise.race([outcomes, stalled])).toEqual([
+        ['10.0.0.9'],
+        expect.objectContaining({ code: 'EBADRESP', cause: expect.objectContaining({ message: 'connect failed' }) }),
+      ]);
+      expect(connects).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
     }
   });
 
