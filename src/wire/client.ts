@@ -187,12 +187,8 @@ class QueryPlan implements Waiter {
   /** Settles the caller's promise with `result`, shaped (a shape may reject it instead). */
   answer(result: DnsResult): void {
     const { shape } = this;
-    if (shape === undefined) {
-      this.resolve(result);
-      return;
-    }
     try {
-      this.resolve(shape(result));
+      this.resolve(shape === undefined ? result : shape(result));
     } catch (err) {
       this.reject(err);
     }

@@ -6,9 +6,27 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abortListeners, shareAborts } from '../../src/wire/abort.js';
 import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
+import { frame } from '../../src/wire/framing.js';
 import { aRecord, responseTo, type ScriptedServer, startScriptedServer } from '../support/scripted-server.js';
 
 const NAME = 'web.default.svc.cluster.local';
+
+/**
+ * Makes the second `connect()` on sockets of `prototype` (UDP or TCP) throw 'connect failed',
+ * the others connect as usual. Returns how many were called; undone by `vi.restoreAllMocks()`.
+ */
+function failSecondConnect(prototype: Socket | TcpSocket): () => number {
+  const connect = prototype.connect as (...args: unknown[]) => unknown;
+  let connects = 0;
+  vi.spyOn(prototype as { connect: (...args: unknown[]) => unknown }, 'connect').mockImplementation(function (
+    this: unknown,
+    ...args: unknown[]
+  ) {
+    if (++connects === 2) throw new Error('connect failed');
+    return connect.apply(this, args);
+  });
+  return () => connects;
+}
 
 function activeSockets(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'UDPWrap' || kind === 'TCPSocketWrap').length;
@@ -328,11 +346,7 @@ describe('DnsClient', () => {
     const retrying = new DnsClient({ nameservers: [server.nameserver], timeout: 500, attempts: 1 });
     server.onTcp((ex) => {
       const name = ex.query.questions?.[0]?.name ?? '';
-      const answer = responseTo(ex.query, { answers: [aRecord(name, '10.0.0.9')] });
-      const framed = Buffer.alloc(2 + answer.length);
-      framed.writeUInt16BE(answer.length, 0);
-      answer.copy(framed, 2);
-      ex.sendRawAndClose(framed);
+      ex.sendRawAndClose(frame(responseTo(ex.query, { answers: [aRecord(name, '10.0.0.9')] })));
     });
     try {
       for (let i = 0; i < 40; i++) {
@@ -350,18 +364,10 @@ describe('DnsClient', () => {
     let answered = 0;
     server.onTcp((ex) => {
       if (answered++ > 0) return;
-      const answer = responseTo(ex.query, { answers: [aRecord(ex.query.questions?.[0]?.name ?? '', '10.0.0.9')] });
-      const framed = Buffer.alloc(2 + answer.length);
-      framed.writeUInt16BE(answer.length, 0);
-      answer.copy(framed, 2);
-      ex.sendRawAndClose(framed);
+      const name = ex.query.questions?.[0]?.name ?? '';
+      ex.sendRawAndClose(frame(responseTo(ex.query, { answers: [aRecord(name, '10.0.0.9')] })));
     });
-    const connect = TcpSocket.prototype.connect;
-    let connects = 0;
-    vi.spyOn(TcpSocket.prototype, 'connect').mockImplementation(function (this: TcpSocket, ...args: unknown[]) {
-      if (++connects === 2) throw new Error('connect failed');
-      return (connect as (...a: unknown[]) => TcpSocket).apply(this, args);
-    });
+    const connects = failSecondConnect(TcpSocket.prototype);
     try {
       const stalled = new Promise((resolve) => setTimeout(resolve, 1000, 'stalled'));
       const outcomes = Promise.all(
@@ -371,7 +377,7 @@ describe('DnsClient', () => {
         ['10.0.0.9'],
         expect.objectContaining({ code: 'EBADRESP', cause: expect.objectContaining({ message: 'connect failed' }) }),
       ]);
-      expect(connects).toBe(2);
+      expect(connects()).toBe(2);
     } finally {
       vi.restoreAllMocks();
     }
@@ -461,12 +467,7 @@ describe('DnsClient', () => {
     // socket of its own, whose connect() throws here.
     server.onUdp(() => {});
     const rotating = new DnsClient({ nameservers: [server.nameserver, second.nameserver], timeout: 100, attempts: 2 });
-    const connect = Socket.prototype.connect;
-    let connects = 0;
-    vi.spyOn(Socket.prototype, 'connect').mockImplementation(function (this: Socket, ...args: unknown[]) {
-      if (++connects === 2) throw new Error('connect failed');
-      return (connect as (...a: unknown[]) => Socket).apply(this, args);
-    });
+    const connects = failSecondConnect(Socket.prototype);
     try {
       const stalled = new Promise((resolve) => setTimeout(resolve, 1000, 'stalled'));
       const outcome = await Promise.race([rotating.query(NAME, 'A').catch((err: unknown) => err), stalled]);
@@ -474,7 +475,7 @@ describe('DnsClient', () => {
         code: 'EBADRESP',
         cause: expect.objectContaining({ message: 'connect failed' }),
       });
-      expect(connects).toBe(2);
+      expect(connects()).toBe(2);
     } finally {
       vi.restoreAllMocks();
       rotating.close();
