@@ -22,10 +22,13 @@ export class UdpChannel extends Channel {
     this.socket.on('message', (buf, rinfo) => {
       if (rinfo.address === server.host && rinfo.port === server.port) this.deliver(buf);
     });
-    this.socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.fail(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP', `UDP ${err.code ?? 'error'}`, err),
-    );
-    this.socket.connect(server.port, server.host, () => {
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.failWith(err));
+    this.socket.connect(server.port, server.host, (err?: Error) => {
+      // A socket that cannot connect (EACCES for a broadcast address) cannot send either.
+      if (err) {
+        this.failWith(err);
+        return;
+      }
       const queued = this.queued ?? [];
       this.queued = undefined;
       for (const message of queued) this.send(message);
@@ -48,9 +51,13 @@ export class UdpChannel extends Channel {
     if (!this.closed) this.socket.send(message, this.onSent);
   }
 
-  private readonly onSent = (err: NodeJS.ErrnoException | null): void => {
-    if (err) this.fail(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP', `UDP ${err.code ?? 'error'}`, err);
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.failWith(err);
   };
+
+  private failWith(err: NodeJS.ErrnoException): void {
+    this.fail(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP', `UDP ${err.code ?? 'error'}`, err);
+  }
 
   protected override hold(waiting: boolean): void {
     if (waiting) this.socket.ref();

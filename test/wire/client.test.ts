@@ -461,6 +461,27 @@ describe('DnsClient', () => {
     }
   });
 
+  it('fails the query, not the process, when a UDP socket cannot connect', async () => {
+    vi.spyOn(Socket.prototype, 'connect').mockImplementation(function (this: Socket, ...args: unknown[]) {
+      const callback = args.at(-1) as (err: Error) => void;
+      process.nextTick(callback, Object.assign(new Error('connect EACCES'), { code: 'EACCES' }));
+    });
+    const twice = new DnsClient({ nameservers: [server.nameserver], timeout: 1000, attempts: 2, search: [], ndots: 1 });
+    try {
+      const stalled = new Promise((resolve) => setTimeout(resolve, 800, 'stalled'));
+      const outcome = await Promise.race([twice.resolveA(NAME).catch((err: unknown) => err), stalled]);
+      expect(outcome).toMatchObject({
+        code: 'EBADRESP',
+        message: expect.stringContaining('UDP EACCES'),
+        cause: expect.objectContaining({ code: 'EACCES' }),
+      });
+      expect(twice.stats.failures).toBe(1);
+    } finally {
+      vi.restoreAllMocks();
+      twice.close();
+    }
+  });
+
   it('fails a query, not the process, when starting its next attempt throws', async () => {
     const second = await startScriptedServer();
     // The first nameserver stays silent: the second attempt goes to the other one, on a
