@@ -107,6 +107,8 @@ export abstract class Channel {
   protected abstract shutdown(): void;
   /** Called when the last waiting query settled. */
   protected idle(): void {}
+  /** Called when queries on this channel went unanswered until their deadline. */
+  protected timedOut(): void {}
   /** True when new queries must go to a fresh channel. */
   abstract get spent(): boolean;
 
@@ -194,11 +196,16 @@ export abstract class Channel {
   private expire(): void {
     // Date.now(), like setTimeout, follows fake clocks in users' tests.
     const now = Date.now();
+    let expired = false;
     while (this.head < this.deadlines.length) {
       const entry = this.deadlines[this.head] as Pending;
       if (!entry.settled && entry.deadline > now) break;
       this.head++;
       if (entry.settled) continue;
+      if (!expired) {
+        expired = true;
+        this.timedOut();
+      }
       const details = { hostname: entry.question.name, server: this.server.label };
       this.settle(
         entry,

@@ -28,6 +28,27 @@ function failSecondConnect(prototype: Socket | TcpSocket): () => number {
   return () => connects;
 }
 
+/**
+ * Makes the UDP sends (but the server's, on `serverSocket`) whose number (from 1) `fails` picks fail with EPERM, as Node
+ * reports a failed send: to its callback, if it has one; without, the datagram is dropped
+ * and nobody hears of it. Returns what each send was: `'checked'` (with a callback) or
+ * `'unchecked'`, with `' failed'` for those made to fail.
+ */
+function failSends(serverSocket: Socket, fails: (n: number) => boolean): string[] {
+  const send = Socket.prototype.send;
+  const sends: string[] = [];
+  vi.spyOn(Socket.prototype, 'send').mockImplementation(function (this: Socket, ...args: unknown[]) {
+    if (this === serverSocket) return (send as (...a: unknown[]) => void).apply(this, args);
+    const callback = args.at(-1);
+    const checked = typeof callback === 'function';
+    const failed = fails(sends.length + 1);
+    sends.push(`${checked ? 'checked' : 'unchecked'}${failed ? ' failed' : ''}`);
+    if (!failed) return (send as (...a: unknown[]) => void).apply(this, args);
+    if (checked) process.nextTick(callback, Object.assign(new Error('send EPERM'), { code: 'EPERM' }));
+  });
+  return sends;
+}
+
 function activeSockets(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'UDPWrap' || kind === 'TCPSocketWrap').length;
 }
@@ -419,10 +440,12 @@ describe('DnsClient', () => {
     try {
       const started = performance.now();
       const results = await Promise.all(
-        ['A', 'AAAA', 'SRV'].map((type) => refused.query(NAME, type as 'A').catch((err: unknown) => err)),
+        ['A', 'AAAA', 'SRV', 'PTR'].map((type) => refused.query(NAME, type as 'A').catch((err: unknown) => err)),
       );
       // The ICMP error left by one datagram is reported by the next send: none may be lost.
-      expect(results).toEqual([0, 1, 2].map(() => expect.objectContaining({ code: 'ECONNREFUSED' })));
+      // Four: were the sends after the first unchecked, the second would swallow the first's
+      // error and the fourth the third's, leaving none for the receive path.
+      expect(results).toEqual([0, 1, 2, 3].map(() => expect.objectContaining({ code: 'ECONNREFUSED' })));
       expect(performance.now() - started).toBeLessThan(1000);
     } finally {
       refused.close();
@@ -438,26 +461,53 @@ describe('DnsClient', () => {
       if (ex.rinfo.port !== firstPort)
         ex.reply({ answers: [aRecord(ex.query.questions?.[0]?.name ?? '', '10.0.0.7')] });
     });
-    const send = Socket.prototype.send;
-    let sends = 0;
-    vi.spyOn(Socket.prototype, 'send').mockImplementation(function (this: Socket, ...args: unknown[]) {
-      if (this !== server.udp && ++sends === 3) {
-        const callback = args.at(-1) as (err: Error) => void;
-        process.nextTick(callback, Object.assign(new Error('send EPERM'), { code: 'EPERM' }));
-        return;
-      }
-      return (send as (...a: unknown[]) => void).apply(this, args);
-    });
+    // The first socket's first send fails, after the three queries all went out on it.
+    const sends = failSends(server.udp, (n) => n === 1);
     const twice = new DnsClient({ nameservers: [server.nameserver], timeout: 1000, attempts: 2, search: [], ndots: 1 });
     try {
       const names = ['a', 'b', 'c'].map((label) => `${label}.${NAME}`);
       const stalled = new Promise((resolve) => setTimeout(resolve, 800, 'stalled'));
       const answers = await Promise.race([Promise.all(names.map((name) => twice.resolveA(name))), stalled]);
       expect(answers).toEqual([['10.0.0.7'], ['10.0.0.7'], ['10.0.0.7']]);
-      expect(sends).toBe(6);
+      expect(sends.length).toBe(6);
     } finally {
       vi.restoreAllMocks();
       twice.close();
+    }
+  });
+
+  it('checks sends until the server is heard on the socket, then sends without a callback', async () => {
+    const sends = failSends(server.udp, () => false);
+    try {
+      for (const label of ['a', 'b', 'c', 'd']) await client.query(`${label}.${NAME}`, 'A');
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(sends).toEqual(['checked', 'unchecked', 'unchecked', 'unchecked']);
+  });
+
+  it('finds a send failure on a socket that was working after one timeout', async () => {
+    // Node drops the error of a send without a callback, as the datagram: the query times
+    // out, and the next send on the socket is checked again.
+    let failing = false;
+    const sends = failSends(server.udp, () => failing);
+    const patient = new DnsClient({
+      nameservers: [server.nameserver],
+      timeout: 150,
+      attempts: 3,
+      search: [],
+      ndots: 1,
+    });
+    try {
+      await patient.query(NAME, 'A');
+      failing = true;
+      const outcome = await patient.query(`b.${NAME}`, 'A').catch((err: unknown) => err);
+      expect(outcome).toMatchObject({ code: 'EBADRESP', cause: expect.objectContaining({ code: 'EPERM' }) });
+      // The failing socket's unchecked send (a timeout), its checked one, then a fresh socket's.
+      expect(sends).toEqual(['checked', 'unchecked failed', 'checked failed', 'checked failed']);
+    } finally {
+      vi.restoreAllMocks();
+      patient.close();
     }
   });
 
