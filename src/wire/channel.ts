@@ -1,7 +1,7 @@
 import { type AbortListener, listenAbort, unlistenAbort } from './abort.js';
 import { DnsError } from './errors.js';
 import { randomId } from './ids.js';
-import { type EncodedQuestion, judgeResponse, type Verdict, withId } from './message.js';
+import { type EncodedQuestion, judgeResponse, u16, type Verdict, withId } from './message.js';
 import type { Nameserver } from './nameserver.js';
 
 /**
@@ -134,7 +134,7 @@ export abstract class Channel {
   /** A message that came in: settles the query it answers, if any. */
   protected deliver(buf: Buffer): void {
     if (buf.length < 2) return;
-    const entry = this.pending.get(buf.readUInt16BE(0));
+    const entry = this.pending.get(u16(buf, 0));
     if (entry === undefined) return;
     const { question } = entry;
     const verdict = judgeResponse(buf, entry.id, question);

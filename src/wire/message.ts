@@ -12,6 +12,20 @@ const QR_BIT = 0x8000;
 const TC_BIT = 0x0200;
 const OPCODE_MASK = 0x7800;
 
+/**
+ * The big-endian 16-bit number at `offset` of a message, which the caller has found inside
+ * it. Buffer's readUInt16BE checks its argument through a wrapper call on every read: the
+ * reads of an answer cost more that way than the rest of its checks.
+ */
+export function u16(buf: Uint8Array, offset: number): number {
+  return ((buf[offset] as number) << 8) | (buf[offset + 1] as number);
+}
+
+/** The big-endian 32-bit number at `offset`, found inside the message. */
+function u32(buf: Uint8Array, offset: number): number {
+  return u16(buf, offset) * 0x10000 + u16(buf, offset + 2);
+}
+
 /** Lower-case, without the trailing dot: the one spelling names are compared in. */
 export function canonicalName(name: string): string {
   const lower = name.toLowerCase();
@@ -205,23 +219,23 @@ const NO_RECORDS: Answer[] = [];
  * client uses are decoded by dns-packet and their values checked.
  */
 export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion): Verdict {
-  if (buf.length < HEADER_BYTES || buf.readUInt16BE(0) !== id) return FOREIGN;
-  const flags = buf.readUInt16BE(2);
+  if (buf.length < HEADER_BYTES || u16(buf, 0) !== id) return FOREIGN;
+  const flags = u16(buf, 2);
   if ((flags & QR_BIT) === 0 || (flags & OPCODE_MASK) !== 0) return FOREIGN;
   // A truncated answer is never used: its question is all that needs checking. It must be
-  // one question, as long as ours; nearly every server repeats it byte for byte (one native
-  // comparison), others may change the case of its letters.
+  // one question, as long as ours; nearly every server repeats it byte for byte, others may
+  // change the case of its letters.
   const { section } = question;
-  const fits = buf.readUInt16BE(4) === 1 && buf.length >= HEADER_BYTES + section.length;
-  const exact = fits && buf.compare(section, 0, section.length, HEADER_BYTES, HEADER_BYTES + section.length) === 0;
-  const matches = exact || (fits && sameQuestion(buf, section));
-  if ((flags & TC_BIT) !== 0) return matches ? TRUNCATED : FOREIGN;
-  if (!matches) return FOREIGN;
+  const fits = u16(buf, 4) === 1 && buf.length >= HEADER_BYTES + section.length;
+  const echo = fits ? repeated(buf, section) : NOT_REPEATED;
+  if ((flags & TC_BIT) !== 0) return echo === NOT_REPEATED ? FOREIGN : TRUNCATED;
+  if (echo === NOT_REPEATED) return FOREIGN;
+  const exact = echo === REPEATED_EXACTLY;
   const { name } = question;
   const layout = walkRecords(buf);
   if (layout === undefined) return { kind: 'malformed', reason: 'record lengths do not add up' };
-  const answerCount = buf.readUInt16BE(6);
-  const authorityCount = buf.readUInt16BE(8);
+  const answerCount = u16(buf, 6);
+  const authorityCount = u16(buf, 8);
   try {
     // Only an SRV answer has names worth keeping (its targets own the Additional records).
     const names: NameCache | undefined = question.type === 'SRV' ? new Map() : undefined;
@@ -286,15 +300,17 @@ function decodeRecords(
   if (echoed?.targets !== undefined) echoed.targets.answers++;
   let offset = start;
   for (let i = 0; i < count; i++) {
-    const owner = buf.readUInt16BE(offset);
+    // The walk by length fields found every record inside the message; decoding must too.
+    if (offset + 10 > end) throw new Error('a record decodes to another length than it declares');
+    const owner = u16(buf, offset);
     const name =
       owner === POINTER_TO_QUESTION
         ? question
         : (owner & POINTER) === POINTER
           ? names?.get(owner & ~POINTER)
           : undefined;
-    const known = name === undefined ? undefined : READ_TYPES.get(buf.readUInt16BE(offset + 2));
-    const klass = known === undefined ? 0 : buf.readUInt16BE(offset + 4);
+    const known = name === undefined ? undefined : READ_TYPES.get(u16(buf, offset + 2));
+    const klass = known === undefined ? 0 : u16(buf, offset + 4);
     if (known === undefined || (klass & 0x7fff) !== 1) {
       records[i] = parts.answer.decode(buf, offset);
       offset += parts.answer.decode.bytes;
@@ -306,13 +322,13 @@ function decodeRecords(
     records[i] = new DecodedRecord(
       name as string,
       known.type,
-      buf.readUInt32BE(offset + 6),
+      u32(buf, offset + 6),
       (klass & 0x8000) !== 0,
       data,
     ) as Answer;
     if (known.type === 'SRV') names?.set(offset + SRV_TARGET_AT, (data as { target: string }).target);
     // dns-packet's SRV decoder reads RDLENGTH and the 2 bytes before it, as srvData does.
-    offset += 10 + (fast === undefined ? decoder.bytes : 2 + buf.readUInt16BE(offset + 10));
+    offset += 10 + (fast === undefined ? decoder.bytes : 2 + u16(buf, offset + 10));
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');
   echoed?.targets?.prune(count);
@@ -368,7 +384,7 @@ class SrvData {
  */
 function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | undefined {
   const start = at + 8;
-  const end = at + 2 + buf.readUInt16BE(at);
+  const end = at + 2 + u16(buf, at);
   const { name, section } = echoed;
   // The question name on the wire: for an ASCII name, its text plus a leading length byte
   // and the root's zero byte, each length byte where the text has the dot before its label.
@@ -389,11 +405,11 @@ function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | un
     if (
       rest <= nameBytes &&
       (from === 0 || name.charCodeAt(from - 1) === 0x2e) &&
-      buf.compare(buf, nameEnd - rest, nameEnd, offset, end) === 0
+      sameBytes(buf, nameEnd - rest, offset, rest)
     ) {
       echoed.targets ??= new TargetMemory();
       const target = rememberedTarget(echoed.targets, name, own, from);
-      return new SrvData(buf.readUInt16BE(at + 2), buf.readUInt16BE(at + 4), buf.readUInt16BE(at + 6), target);
+      return new SrvData(u16(buf, at + 2), u16(buf, at + 4), u16(buf, at + 6), target);
     }
     own += '.';
   }
@@ -412,20 +428,33 @@ function rememberedTarget(memory: TargetMemory, name: string, own: string, from:
   return target;
 }
 
+const NOT_REPEATED = 0;
+const REPEATED_EXACTLY = 1;
+const REPEATED_IN_OTHER_CASE = 2;
+
 /**
  * Whether the message's question (one, at least as long as ours) is the question we sent
- * (`sent`: our question section, name, type and class). Compared byte by byte, letters
- * case-insensitively (RFC 4343): no decoding, no strings.
+ * (`sent`: our question section, name, type and class), and whether byte for byte.
+ * Compared byte by byte, letters case-insensitively (RFC 4343): no decoding, no strings,
+ * and no native call, which costs more than the loop for a question's few dozen bytes.
  */
-function sameQuestion(buf: Buffer, sent: Buffer): boolean {
+function repeated(buf: Buffer, sent: Buffer): number {
+  let exactly = true;
   for (let i = 0; i < sent.length; i++) {
     const ours = sent[i] as number;
     const theirs = buf[HEADER_BYTES + i] as number;
     if (ours === theirs) continue;
     const folded = ours | 0x20;
     // Only where we sent a letter may the case differ; length, type and class bytes must match.
-    if (folded < 0x61 || folded > 0x7a || (theirs | 0x20) !== folded) return false;
+    if (folded < 0x61 || folded > 0x7a || (theirs | 0x20) !== folded) return NOT_REPEATED;
+    exactly = false;
   }
+  return exactly ? REPEATED_EXACTLY : REPEATED_IN_OTHER_CASE;
+}
+
+/** Whether the `length` bytes of `buf` at `a` and at `b` are the same. */
+function sameBytes(buf: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
   return true;
 }
 
@@ -481,7 +510,7 @@ class Layout {
  */
 function walkRecords(buf: Buffer): Layout | undefined {
   let offset = HEADER_BYTES;
-  const questions = buf.readUInt16BE(4);
+  const questions = u16(buf, 4);
   for (let i = 0; i < questions; i++) {
     offset = skipName(buf, offset);
     if (offset < 0 || offset + 4 > buf.length) return undefined;
@@ -494,12 +523,12 @@ function walkRecords(buf: Buffer): Layout | undefined {
     if (section === 0) answers = offset;
     else if (section === 1) authorities = offset;
     else additionals = offset;
-    const count = buf.readUInt16BE(6 + 2 * section);
+    const count = u16(buf, 6 + 2 * section);
     for (let i = 0; i < count; i++) {
       offset = skipName(buf, offset);
       if (offset < 0 || offset + 10 > buf.length) return undefined;
-      const recordType = buf.readUInt16BE(offset);
-      const rdlength = buf.readUInt16BE(offset + 8);
+      const recordType = u16(buf, offset);
+      const rdlength = u16(buf, offset + 8);
       if ((recordType === TYPE_A && rdlength !== 4) || (recordType === TYPE_AAAA && rdlength !== 16)) return undefined;
       offset += 10 + rdlength;
       if (offset > buf.length) return undefined;
