@@ -105,12 +105,33 @@ export interface EncodedQuestion {
   template: Buffer;
   /** The question section as sent, which an answer must repeat. */
   section: Buffer;
-  /**
-   * SRV targets under this name decoded from its answers: a question asked again and again
-   * (a watcher's) is answered with the same targets, which are then the same strings from
-   * answer to answer, already hashed wherever they are looked up.
-   */
-  targets: TargetMemory | undefined;
+  /** Kept by the client and asked again and again (see {@link Recent}). */
+  kept: boolean;
+  /** The SRV targets of its recent answers, by their own labels. */
+  targets: Recent<string, RememberedTarget> | undefined;
+  /** The A/AAAA addresses of its recent answers (a kept question's), by their last 30 bits. */
+  addresses: Recent<number, RememberedAddress> | undefined;
+}
+
+/**
+ * What a question's recent answers held, so that a record repeated in the next answer is
+ * read as the string it was read as before, not decoded and built again: a question asked
+ * again and again (a watcher's) gets the same records, which are then the same strings
+ * from answer to answer, already hashed wherever they are looked up. What pods took with
+ * them is forgotten: once more is remembered than twice the latest answer's records (and
+ * 16), what the latest answer did not hold goes. Memory follows the service, not its history.
+ */
+class Recent<K, V extends { seen: number }> {
+  readonly byKey = new Map<K, V>();
+  /** Answers decoded so far. */
+  answers = 0;
+
+  /** After an answer with `count` records: forgets what it did not hold, if much. */
+  prune(count: number): void {
+    const { byKey, answers } = this;
+    if (byKey.size <= 2 * count + 16) return;
+    for (const [key, value] of byKey) if (value.seen !== answers) byKey.delete(key);
+  }
 }
 
 /** A remembered SRV target, and the last answer that named it. */
@@ -122,21 +143,20 @@ class RememberedTarget {
 }
 
 /**
- * The SRV targets of a question's recent answers, by their own labels. Targets that pods took
- * with them are forgotten: once more are remembered than twice the latest answer's (and 16),
- * those the latest answer did not name go. Memory follows the service, not its history.
+ * A remembered address: its text, and its bytes as 32-bit words to tell it from another
+ * address with the same last 30 bits (`w3`, the last word; `w0`-`w2`, the first three of
+ * an IPv6 address, 0 for IPv4).
  */
-class TargetMemory {
-  readonly byOwnLabels = new Map<string, RememberedTarget>();
-  /** Answers decoded so far. */
-  answers = 0;
-
-  /** After an answer with `count` records: forgets the targets it did not name, if many. */
-  prune(count: number): void {
-    const { byOwnLabels, answers } = this;
-    if (byOwnLabels.size <= 2 * count + 16) return;
-    for (const [own, target] of byOwnLabels) if (target.seen !== answers) byOwnLabels.delete(own);
-  }
+class RememberedAddress {
+  constructor(
+    readonly text: string,
+    readonly v6: boolean,
+    readonly w0: number,
+    readonly w1: number,
+    readonly w2: number,
+    readonly w3: number,
+    public seen: number,
+  ) {}
 }
 
 // The query around the question name, by type and payload size: dns-packet's encoding of
@@ -169,7 +189,7 @@ export function encodeQuestion(name: string, type: QueryType, udpPayloadSize: nu
   frame.tail.copy(template, HEADER_BYTES + nameBytes);
   // QTYPE and QCLASS follow the name.
   const section = template.subarray(HEADER_BYTES, HEADER_BYTES + nameBytes + 4);
-  return { name, type, template, section, targets: undefined };
+  return { name, type, template, section, kept, targets: undefined, addresses: undefined };
 }
 
 /** A copy of the question's query under `id`. */
@@ -239,15 +259,7 @@ export function judgeResponse(buf: Buffer, id: number, question: EncodedQuestion
   try {
     // Only an SRV answer has names worth keeping (its targets own the Additional records).
     const names: NameCache | undefined = question.type === 'SRV' ? new Map() : undefined;
-    const answers = decodeRecords(
-      buf,
-      layout.answers,
-      answerCount,
-      layout.authorities,
-      name,
-      names,
-      names !== undefined && exact ? question : undefined,
-    );
+    const answers = decodeRecords(buf, layout.answers, answerCount, layout.authorities, name, names, question, exact);
     const authorities =
       answerCount === 0
         ? decodeRecords(buf, layout.authorities, authorityCount, layout.additionals, name, names)
@@ -294,10 +306,18 @@ function decodeRecords(
   end: number,
   question: string,
   names: NameCache | undefined,
-  echoed?: EncodedQuestion,
+  asked?: EncodedQuestion,
+  exact = false,
 ): Answer[] {
   const records: Answer[] = new Array(count);
-  if (echoed?.targets !== undefined) echoed.targets.answers++;
+  // The answers of a question remember what they held: SRV targets (whose text is the
+  // question's own, when it was repeated exactly) and a kept question's addresses.
+  let targets: Recent<string, RememberedTarget> | undefined;
+  let addresses: Recent<number, RememberedAddress> | undefined;
+  if (asked?.type === 'SRV' && exact) targets = asked.targets ??= new Recent();
+  else if (asked?.kept && (asked.type === 'A' || asked.type === 'AAAA')) addresses = asked.addresses ??= new Recent();
+  const memory = targets ?? addresses;
+  if (memory !== undefined) memory.answers++;
   let offset = start;
   for (let i = 0; i < count; i++) {
     // The walk by length fields found every record inside the message; decoding must too.
@@ -317,8 +337,16 @@ function decodeRecords(
       continue;
     }
     const decoder = known.rdata.decode as PartDecoderOf<unknown>;
-    const fast = echoed !== undefined && known.type === 'SRV' ? srvData(buf, offset + 10, echoed) : undefined;
-    const data = fast ?? decoder(buf, offset + 10);
+    // RDATA from its RDLENGTH on: dns-packet's SRV decoder reads that, as srvData does; the
+    // walk let through A and AAAA records of 4 and 16 bytes only.
+    const rdata = offset + 10;
+    const fast =
+      targets !== undefined && known.type === 'SRV'
+        ? srvData(buf, rdata, asked as EncodedQuestion, targets)
+        : addresses !== undefined && known.type !== 'SRV' && known.type !== 'PTR'
+          ? rememberedAddress(addresses, buf, rdata, known.type === 'AAAA', decoder)
+          : undefined;
+    const data = fast ?? decoder(buf, rdata);
     records[i] = new DecodedRecord(
       name as string,
       known.type,
@@ -327,11 +355,10 @@ function decodeRecords(
       data,
     ) as Answer;
     if (known.type === 'SRV') names?.set(offset + SRV_TARGET_AT, (data as { target: string }).target);
-    // dns-packet's SRV decoder reads RDLENGTH and the 2 bytes before it, as srvData does.
-    offset += 10 + (fast === undefined ? decoder.bytes : 2 + u16(buf, offset + 10));
+    offset = rdata + (fast === undefined ? decoder.bytes : 2 + u16(buf, rdata));
   }
   if (offset !== end) throw new Error('a record decodes to another length than it declares');
-  echoed?.targets?.prune(count);
+  memory?.prune(count);
   return records;
 }
 
@@ -382,7 +409,12 @@ class SrvData {
  * the question's own text, not decoded again label by label for every record. Undefined
  * for any other target, which dns-packet then decodes whole (and rejects, if broken).
  */
-function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | undefined {
+function srvData(
+  buf: Buffer,
+  at: number,
+  echoed: EncodedQuestion,
+  targets: Recent<string, RememberedTarget>,
+): SrvData | undefined {
   const start = at + 8;
   const end = at + 2 + u16(buf, at);
   const { name, section } = echoed;
@@ -407,8 +439,7 @@ function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | un
       (from === 0 || name.charCodeAt(from - 1) === 0x2e) &&
       sameBytes(buf, nameEnd - rest, offset, rest)
     ) {
-      echoed.targets ??= new TargetMemory();
-      const target = rememberedTarget(echoed.targets, name, own, from);
+      const target = rememberedTarget(targets, name, own, from);
       return new SrvData(u16(buf, at + 2), u16(buf, at + 4), u16(buf, at + 6), target);
     }
     own += '.';
@@ -416,16 +447,52 @@ function srvData(buf: Buffer, at: number, echoed: EncodedQuestion): SrvData | un
 }
 
 /** `own`, a dot and the question name from character `from` on: the string of an earlier answer, if any. */
-function rememberedTarget(memory: TargetMemory, name: string, own: string, from: number): string {
-  const known = memory.byOwnLabels.get(own);
+function rememberedTarget(memory: Recent<string, RememberedTarget>, name: string, own: string, from: number): string {
+  const known = memory.byKey.get(own);
   // The same own labels under another suffix of the name would make a name of another length.
   if (known !== undefined && known.name.length === own.length + 1 + name.length - from) {
     known.seen = memory.answers;
     return known.name;
   }
   const target = `${own}.${from === 0 ? name : name.slice(from)}`;
-  memory.byOwnLabels.set(own, new RememberedTarget(target, memory.answers));
+  memory.byKey.set(own, new RememberedTarget(target, memory.answers));
   return target;
+}
+
+/**
+ * The text of the A (or, `v6`, AAAA) record whose RDATA (from its RDLENGTH) is at `at`: the
+ * string an earlier answer's same address was read as, or dns-packet's `decode` of it. An
+ * address string costs four number-to-string conversions and as many concatenations to
+ * build; found again, a map lookup by its last 30 bits (a small integer) and a comparison.
+ */
+function rememberedAddress(
+  memory: Recent<number, RememberedAddress>,
+  buf: Buffer,
+  at: number,
+  v6: boolean,
+  decode: (buf: Buffer, offset: number) => unknown,
+): string {
+  const data = at + 2;
+  const last = u32(buf, v6 ? data + 12 : data);
+  const key = last & 0x3fffffff;
+  const known = memory.byKey.get(key);
+  if (
+    known !== undefined &&
+    known.w3 === last &&
+    known.v6 === v6 &&
+    (!v6 || (known.w0 === u32(buf, data) && known.w1 === u32(buf, data + 4) && known.w2 === u32(buf, data + 8)))
+  ) {
+    known.seen = memory.answers;
+    return known.text;
+  }
+  const text = decode(buf, at) as string;
+  memory.byKey.set(
+    key,
+    v6
+      ? new RememberedAddress(text, true, u32(buf, data), u32(buf, data + 4), u32(buf, data + 8), last, memory.answers)
+      : new RememberedAddress(text, false, 0, 0, 0, last, memory.answers),
+  );
+  return text;
 }
 
 const NOT_REPEATED = 0;

@@ -1,4 +1,4 @@
-import { decode, encode, type SrvAnswer } from 'dns-packet';
+import { decode, encode, type SrvAnswer, type StringAnswer } from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { parts } from '../../src/wire/codec.js';
@@ -290,10 +290,95 @@ describe('judgeResponse on SRV answers', () => {
       const verdict = judgeResponse(raw, 7, asked);
       if (verdict.kind !== 'answer') throw new Error(`expected an answer, got ${verdict.kind}`);
       expect((verdict.message.answers as SrvAnswer[]).map((record) => record.data.target)).toEqual(targets);
-      expect(asked.targets?.byOwnLabels.size).toBeLessThanOrEqual(2 * 3 + 16 + 3);
+      expect(asked.targets?.byKey.size).toBeLessThanOrEqual(2 * 3 + 16 + 3);
     }
     // Those of the latest answer are kept.
-    expect([...(asked.targets?.byOwnLabels.keys() ?? [])]).toEqual(expect.arrayContaining(['web-199-0', 'web-199-2']));
+    expect([...(asked.targets?.byKey.keys() ?? [])]).toEqual(expect.arrayContaining(['web-199-0', 'web-199-2']));
+  });
+});
+
+describe('judgeResponse on A and AAAA answers to a kept question', () => {
+  const queryFor = (type: 'A' | 'AAAA') => decode(encodeQuery(7, NAME, type, 1232));
+  const answerOf = (type: 'A' | 'AAAA', addresses: string[]) =>
+    compressedResponseTo(
+      queryFor(type),
+      addresses.map((data) => ({ type, name: NAME, ttl: 30, class: 'IN' as const, data })),
+    );
+  const read = (raw: Buffer, asked: ReturnType<typeof encodeQuestion>): string[] => {
+    const verdict = judgeResponse(raw, 7, asked);
+    if (verdict.kind !== 'answer') throw new Error(`expected an answer, got ${verdict.kind}`);
+    return (verdict.message.answers as StringAnswer[]).map((record) => record.data);
+  };
+
+  // Addresses that share their last 30 bits (the key they are remembered by) with others:
+  // an IPv4 address under each of its four first-octet variants that differ in the top two
+  // bits, an IPv6 address under other first words.
+  const v4 = fc
+    .tuple(fc.ipV4(), fc.integer({ min: 0, max: 3 }))
+    .map(([ip, top]) => ip.replace(/^\d+/, (octet) => String((Number(octet) & 0x3f) | (top << 6))));
+  const v6 = fc
+    .tuple(
+      fc.ipV6(),
+      fc.integer({ min: 0, max: 0xffff }).map((word) => word.toString(16)),
+    )
+    .map(([ip, first]) => (ip.includes('.') ? ip : `${first}:0:0:0:0:0:0:${ip.split(':').at(-1) || '1'}`));
+
+  it('reads every address as dns-packet does, answer after answer, whichever addresses share a key', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.record({
+            type: fc.constant('A' as const),
+            answers: fc.array(fc.array(v4, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+          }),
+          fc.record({
+            type: fc.constant('AAAA' as const),
+            answers: fc.array(fc.array(v6, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+          }),
+        ),
+        ({ type, answers }) => {
+          const asked = encodeQuestion(NAME, type, 1232, true);
+          for (const addresses of answers) {
+            const raw = answerOf(type, addresses);
+            expect(read(raw, asked)).toEqual(
+              ((decode(raw).answers ?? []) as StringAnswer[]).map((record) => record.data),
+            );
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads an address repeated in the next answer as the same string, without building it again', () => {
+    const asked = encodeQuestion(NAME, 'A', 1232, true);
+    const first = read(answerOf('A', ['10.1.0.1', '10.1.0.2', '172.16.0.3']), asked);
+    const decodeA = vi.spyOn(parts.a, 'decode');
+    try {
+      // The same addresses in another order, one new, and one with the same last 30 bits as
+      // 172.16.0.3 (44 = 172 without its top bit).
+      const second = read(answerOf('A', ['172.16.0.3', '10.1.0.2', '10.1.0.9', '10.1.0.1', '44.16.0.3']), asked);
+      expect(second).toEqual(['172.16.0.3', '10.1.0.2', '10.1.0.9', '10.1.0.1', '44.16.0.3']);
+      expect(second[0]).toBe(first[2]);
+      expect(second[3]).toBe(first[0]);
+      expect(decodeA).toHaveBeenCalledTimes(2);
+    } finally {
+      decodeA.mockRestore();
+    }
+    // A question not kept (asked once: a pod's name) remembers nothing.
+    const once = encodeQuestion(NAME, 'A', 1232);
+    read(answerOf('A', ['10.1.0.1']), once);
+    expect(once.addresses).toBeUndefined();
+  });
+
+  it('forgets the addresses that pods took with them', () => {
+    const asked = encodeQuestion(NAME, 'AAAA', 1232, true);
+    for (let poll = 0; poll < 200; poll++) {
+      const addresses = [1, 2, 3].map((i) => `fd00::${(poll + 1).toString(16)}:${i}`);
+      expect(read(answerOf('AAAA', addresses), asked)).toEqual(addresses);
+      expect(asked.addresses?.byKey.size).toBeLessThanOrEqual(2 * 3 + 16 + 3);
+    }
+    expect(read(answerOf('AAAA', ['fd00::c8:1']), asked)).toEqual(['fd00::c8:1']);
   });
 });
 
