@@ -194,9 +194,12 @@ export function encodeQuestion(name: string, type: QueryType, udpPayloadSize: nu
 
 /** A copy of the question's query under `id`. */
 export function withId(question: EncodedQuestion, id: number): Buffer {
-  const message = Buffer.allocUnsafe(question.template.length);
-  question.template.copy(message);
-  message.writeUInt16BE(id, 0);
+  const { template } = question;
+  const message = Buffer.allocUnsafe(template.length);
+  // TypedArray's set, not Buffer's copy and writeUInt16BE: no native call, no checks.
+  message.set(template);
+  message[0] = id >>> 8;
+  message[1] = id & 0xff;
   return message;
 }
 
