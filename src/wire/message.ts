@@ -14,8 +14,8 @@ const OPCODE_MASK = 0x7800;
 
 /**
  * The big-endian 16-bit number at `offset` of a message, which the caller has found inside
- * it. Buffer's readUInt16BE checks its argument through a wrapper call on every read: the
- * reads of an answer cost more that way than the rest of its checks.
+ * it. Buffer's readUInt16BE checks its argument through a wrapper call on every read (about
+ * 1% of the process in a profile of A queries at c=64).
  */
 export function u16(buf: Uint8Array, offset: number): number {
   return ((buf[offset] as number) << 8) | (buf[offset + 1] as number);
@@ -346,7 +346,7 @@ function decodeRecords(
     const fast =
       targets !== undefined && known.type === 'SRV'
         ? srvData(buf, rdata, asked as EncodedQuestion, targets)
-        : addresses !== undefined && known.type !== 'SRV' && known.type !== 'PTR'
+        : addresses !== undefined && (known.type === 'A' || known.type === 'AAAA')
           ? rememberedAddress(addresses, buf, rdata, known.type === 'AAAA', decoder)
           : undefined;
     const data = fast ?? decoder(buf, rdata);
@@ -465,7 +465,7 @@ function rememberedTarget(memory: Recent<string, RememberedTarget>, name: string
 /**
  * The text of the A (or, `v6`, AAAA) record whose RDATA (from its RDLENGTH) is at `at`: the
  * string an earlier answer's same address was read as, or dns-packet's `decode` of it. An
- * address string costs four number-to-string conversions and as many concatenations to
+ * IPv4 address string costs four number-to-string conversions and three concatenations to
  * build; found again, a map lookup by its last 30 bits (a small integer) and a comparison.
  */
 function rememberedAddress(

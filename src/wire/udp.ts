@@ -22,7 +22,7 @@ export class UdpChannel extends Channel {
   // the ICMP error (ECONNREFUSED) that an earlier datagram brought back, so unchecked sends
   // to a closed port swallow every other error, and with an even number sent none is left
   // for the receive path to report. A failure that starts after the server was heard (a
-  // firewall's EPERM, the server gone) shows after one timeout.
+  // firewall's EPERM, the server gone) shows at the latest after one timeout.
   private heard = false;
 
   constructor(server: Nameserver, timeout: number, onClose: (channel: Channel) => void) {
