@@ -237,7 +237,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       await this.pollOnce();
     } catch (err) {
       const error = this.failed(err);
-      if (generation === this.generation && !this.closed) this.scheduleCycle(this.settings.minInterval);
+      // The backoff goes on from where the failures in a row left it, not from minInterval.
+      if (generation === this.generation && !this.closed) this.backOff(generation);
       throw error;
     }
     if (generation === this.generation) this.scheduleNext();
@@ -305,12 +306,15 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   }
 
   // After a failed poll: poll again with exponential backoff and jitter until one
-  // succeeds, from minInterval up to maxInterval (p-retry's schedule: each wait is
-  // minInterval × 2^(n-1) × [1, 2), capped), then back to the normal schedule.
+  // succeeds, up to maxInterval, then back to the normal schedule. p-retry's schedule: each
+  // wait is the first × 2^(n-1) × [1, 2), capped; the first is the nominal backoff of the
+  // failures in a row so far (minInterval after one), so that a failed refresh() in the
+  // middle of an outage does not start the backoff over.
   private backOff(generation: number): void {
     const cycle = new AbortController();
     this.cycle = cycle;
-    this.stats.currentInterval = nominalBackoff(this.stats.consecutiveFailures, this.settings);
+    const first = nominalBackoff(this.stats.consecutiveFailures, this.settings);
+    this.stats.currentInterval = first;
     pRetry(
       (attempt) => {
         // The failed poll happened already: attempt 1 only makes p-retry wait its first delay.
@@ -320,7 +324,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       {
         retries: Number.POSITIVE_INFINITY,
         factor: 2,
-        minTimeout: Math.max(1, this.settings.minInterval),
+        minTimeout: Math.max(1, first),
         maxTimeout: this.settings.maxInterval,
         randomize: true,
         unref: true,

@@ -339,6 +339,29 @@ describe('watchPeers', () => {
     expect(events).toEqual(['error ESERVFAIL']);
   });
 
+  it('a failed refresh() in an outage goes on with the backoff, rather than starting it over', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0); // p-retry's randomisation multiplies by 1 + random
+    const watcher = watch({ respectTtl: false, interval: 5000, minInterval: 1000, maxInterval: 30_000 });
+    await watcher.ready();
+    dns.setFailure('servfail');
+    // Failed polls at 5 s, then 1, 2 and 4 s later: four in a row.
+    await vi.advanceTimersByTimeAsync(5000);
+    for (const [n, gap] of [1000, 2000, 4000].entries()) {
+      await polled(watcher, 2 + n);
+      await vi.advanceTimersByTimeAsync(gap);
+    }
+    await polled(watcher, 5);
+    expect(watcher.stats.consecutiveFailures).toBe(4);
+    await expect(watcher.refresh()).rejects.toMatchObject({ code: 'ESERVFAIL' });
+    // Five in a row: the next poll comes 16 s later, not after minInterval.
+    expect(watcher.stats.currentInterval).toBe(16_000);
+    await vi.advanceTimersByTimeAsync(15_999);
+    expect(finished(watcher)).toBe(6);
+    await vi.advanceTimersByTimeAsync(1);
+    await polled(watcher, 7);
+    expect(watcher.stats).toMatchObject({ consecutiveFailures: 6, currentInterval: 30_000 });
+  });
+
   it('closes when its signal aborts; ready() rejects if nothing succeeded yet', async () => {
     dns.setFailure('silent');
     const controller = new AbortController();
