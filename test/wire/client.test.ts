@@ -29,10 +29,10 @@ function failSecondConnect(prototype: Socket | TcpSocket): () => number {
 }
 
 /**
- * Makes the UDP sends (but the server's, on `serverSocket`) whose number (from 1) `fails` picks fail with EPERM, as Node
- * reports a failed send: to its callback, if it has one; without, the datagram is dropped
- * and nobody hears of it. Returns what each send was: `'checked'` (with a callback) or
- * `'unchecked'`, with `' failed'` for those made to fail.
+ * Makes the client's UDP sends (any socket's but `serverSocket`) whose number, from 1,
+ * `fails` picks fail with EPERM, as Node reports a failed send: to its callback, if it has
+ * one; without, the datagram is dropped and nobody hears of it. Returns what each send was:
+ * `'checked'` (with a callback) or `'unchecked'`, with `' failed'` for those made to fail.
  */
 function failSends(serverSocket: Socket, fails: (n: number) => boolean): string[] {
   const send = Socket.prototype.send;
@@ -461,7 +461,8 @@ describe('DnsClient', () => {
       if (ex.rinfo.port !== firstPort)
         ex.reply({ answers: [aRecord(ex.query.questions?.[0]?.name ?? '', '10.0.0.7')] });
     });
-    // The first socket's first send fails, after the three queries all went out on it.
+    // The first socket's first send (checked) fails; its other two queries go out on it before
+    // the error comes back.
     const sends = failSends(server.udp, (n) => n === 1);
     const twice = new DnsClient({ nameservers: [server.nameserver], timeout: 1000, attempts: 2, search: [], ndots: 1 });
     try {
