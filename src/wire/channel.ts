@@ -237,6 +237,11 @@ export abstract class Channel {
     this.close();
   }
 
+  /** Fails every waiting query with what the socket reported: ECONNREFUSED as such, else EBADRESP. */
+  protected socketFailed(transport: 'UDP' | 'TCP', err: NodeJS.ErrnoException): void {
+    this.fail(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP', `${transport} ${err.code ?? 'error'}`, err);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

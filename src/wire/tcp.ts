@@ -27,9 +27,7 @@ export class TcpChannel extends Channel {
     this.socket.on('data', (chunk: Buffer) => {
       for (const message of this.reader.push(chunk)) this.deliver(message);
     });
-    this.socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.fail(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP', `TCP ${err.code ?? 'error'}`, err),
-    );
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.socketFailed('TCP', err));
     // The server may close a connection at any time (idle, or after each answer): from its
     // FIN on, nothing more is sent on this one. What waits on it fails (retryable); after
     // answers on this connection, it is asked once more on a fresh one (see Transport).

@@ -34,11 +34,11 @@ export class UdpChannel extends Channel {
         this.deliver(buf);
       }
     });
-    this.socket.on('error', (err: NodeJS.ErrnoException) => this.failWith(err));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.socketFailed('UDP', err));
     this.socket.connect(server.port, server.host, (err?: Error) => {
       // A socket that cannot connect (EACCES for a broadcast address) cannot send either.
       if (err) {
-        this.failWith(err);
+        this.socketFailed('UDP', err);
         return;
       }
       const queued = this.queued ?? [];
@@ -64,12 +64,8 @@ export class UdpChannel extends Channel {
   }
 
   private readonly onSent = (err: Error | null): void => {
-    if (err) this.failWith(err);
+    if (err) this.socketFailed('UDP', err);
   };
-
-  private failWith(err: NodeJS.ErrnoException): void {
-    this.fail(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EBADRESP', `UDP ${err.code ?? 'error'}`, err);
-  }
 
   protected override timedOut(): void {
     this.heard = false;
