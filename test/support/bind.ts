@@ -1,10 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DnsClient } from '../../src/wire/client.js';
+import { freePort, startDaemon } from './daemon.js';
 
 /** The `named` binary, or undefined when BIND 9 is not installed. */
 export function findNamed(): string | undefined {
@@ -26,6 +24,8 @@ export function findNsupdate(): string | undefined {
 export interface ZoneSpec {
   origin: string;
   records: string[];
+  /** The records' TTL and the negative-caching TTL (SOA minimum), seconds. @default 5 */
+  ttl?: number;
 }
 
 export interface BindServer {
@@ -40,31 +40,12 @@ export interface BindServer {
   close(): Promise<void>;
 }
 
-/** A port free on 127.0.0.1 for both UDP and TCP (the OS picks it). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    const free = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
-
-function zoneFile(zone: ZoneSpec): string {
+/** The zone file of `zone`, as BIND, Knot DNS and PowerDNS read it. */
+export function zoneFile(zone: ZoneSpec): string {
   return [
     `$ORIGIN ${zone.origin}.`,
-    '$TTL 5',
-    `@ IN SOA ns.${zone.origin}. hostmaster.${zone.origin}. 1 7200 1800 86400 5`,
+    `$TTL ${zone.ttl ?? 5}`,
+    `@ IN SOA ns.${zone.origin}. hostmaster.${zone.origin}. 1 7200 1800 86400 ${zone.ttl ?? 5}`,
     // Every zone names the one server ns.cluster.local (which the first zone holds).
     '@ IN NS ns.cluster.local.',
     ...(zone.origin === 'cluster.local' ? ['ns IN A 127.0.0.1'] : []),
@@ -107,49 +88,15 @@ controls { };
 ${zoneConfig.join('\n')}
 `,
   );
-  let child: ChildProcess | undefined;
-  let log = '';
-  const nameserver = `127.0.0.1:${port}`;
+  const daemon = await startDaemon({
+    name: 'named',
+    command: named,
+    args: ['-g', '-n', '1', '-c', join(dir, 'named.conf')],
+    port,
+    probe: `ns.${zones[0]?.origin ?? 'cluster.local'}`,
+  });
+  const nameserver = daemon.nameserver;
 
-  const start = async () => {
-    log = '';
-    const proc = spawn(named, ['-g', '-n', '1', '-c', join(dir, 'named.conf')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-    });
-    child = proc;
-    const client = new DnsClient({ nameservers: [nameserver], timeout: 200, attempts: 1, search: [], ndots: 1 });
-    try {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        if (proc.exitCode !== null) throw new Error(`named exited with ${proc.exitCode}:\n${log}`);
-        try {
-          await client.query(`ns.${zones[0]?.origin ?? 'cluster.local'}`, 'A');
-          return;
-        } catch (err) {
-          if (Date.now() > deadline) throw new Error(`named did not answer within 15 s: ${String(err)}\n${log}`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    } finally {
-      client.close();
-    }
-  };
-
-  const stop = async () => {
-    const proc = child;
-    child = undefined;
-    if (proc === undefined || proc.exitCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  await start();
   return {
     port,
     nameserver,
@@ -168,10 +115,10 @@ ${zoneConfig.join('\n')}
         proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nsupdate exited ${code}: ${output}`))));
         proc.stdin.end(`server 127.0.0.1 ${port}\nzone ${zone}\n${commands.join('\n')}\nsend\n`);
       }),
-    stop,
-    start,
+    stop: daemon.stop,
+    start: daemon.start,
     close: async () => {
-      await stop();
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
