@@ -6,6 +6,9 @@ import { sameList } from './diff.js';
 import type { PeerQuery } from './options.js';
 import { addressId, byId, orderAddresses, type Peer } from './peer.js';
 
+/** Why a poll found no peers. */
+export type EmptyReason = 'nxdomain' | 'nodata' | 'no-addresses';
+
 /** What one poll found. A failure is not an outcome: it rejects with a DnsError. */
 export type PollOutcome =
   | {
@@ -20,8 +23,11 @@ export type PollOutcome =
     }
   | {
       kind: 'empty';
-      /** NXDOMAIN (no ready pods) or NODATA. */
-      reason: 'nxdomain' | 'nodata';
+      /**
+       * NXDOMAIN (no ready pods) or NODATA; or `no-addresses`: SRV records whose targets all
+       * have no address (a cache's SRV set outliving the pods' own records).
+       */
+      reason: EmptyReason;
       ttl: number;
       truncations: number;
       queries: number;
@@ -74,7 +80,8 @@ export class Poller {
         this.query.srvPrefix === undefined
           ? await this.addressMode(run, candidate.service)
           : await this.srvMode(run, candidate.service, candidate.srv);
-      if (outcome.kind === 'records') break;
+      // The search goes on only while the name does not exist (or holds nothing of the type).
+      if (outcome.kind === 'records' || outcome.reason === 'no-addresses') break;
     }
     if (outcome === undefined) throw new Error('no candidate names'); // searchCandidates never returns []
     return outcome;
@@ -100,14 +107,18 @@ export class Poller {
       const found = new Map<string, Addresses>();
       known = found;
       // The service's own A/AAAA set changes whenever a pod's address does: unchanged,
-      // the remembered addresses of known targets still hold.
-      const { key, v4, v6 } = await this.serviceAddressSet(run, service);
+      // the remembered addresses of known targets still hold, as long as they are in it.
+      // Behind a cache the service's set and each pod's record expire apart, so a pod asked
+      // right after the set changed may still give its old address: asked again each poll
+      // until the two agree.
+      const set = await this.serviceAddressSet(run, service);
+      const { key, v4, v6 } = set;
       const changed = key !== this.serviceAddresses;
       this.serviceAddresses = key;
       const lookups: string[] = [];
       for (const target of needed) {
         const remembered = changed ? undefined : this.targets.get(target);
-        if (remembered === undefined) lookups.push(target);
+        if (remembered === undefined || !set.holds(remembered)) lookups.push(target);
         else found.set(target, remembered);
       }
       // Every target's addresses are among the service's own: when the service has
@@ -152,6 +163,10 @@ export class Poller {
       ttl = Math.min(ttl, peerTtl);
       peers.push(peer);
     }
+    // Targets named, none with an address: the pods are gone and a cache still serves the
+    // SRV set. That is an empty service (confirmEmpty and leaveAfter apply), not a poll that
+    // found every member absent.
+    if (peers.length === 0 && records.length > 0) return run.empty(srv, 'no-addresses');
     const outcome = run.records(peers, ttl);
     if (made || outcome.peers.length !== this.last.size)
       this.last = new Map(outcome.peers.map((peer) => [peer.name as string, peer]));
@@ -216,15 +231,14 @@ export class Poller {
     return run.records(peers, ttl);
   }
 
-  // The service name's own A/AAAA set: a key that changes whenever a pod's address does,
-  // and how many addresses of each family it holds.
-  private async serviceAddressSet(run: PollRun, service: string): Promise<{ key: string; v4: number; v6: number }> {
+  // The service name's own A/AAAA set.
+  private async serviceAddressSet(run: PollRun, service: string): Promise<ServiceAddresses> {
     const { family } = this.query;
     const [v4, v6] = await Promise.all([
       family === 6 ? [] : run.ask(service, 'A').then(strings),
       family === 4 ? [] : run.ask(service, 'AAAA').then(strings),
     ]);
-    return { key: `${v4.sort().join(',')}|${v6.sort().join(',')}`, v4: v4.length, v6: v6.length };
+    return new ServiceAddresses(v4, v6);
   }
 
   private families(): QueryType[] {
@@ -297,8 +311,7 @@ class PollRun {
     await Promise.all(workers);
   }
 
-  empty(result: DnsResult): PollOutcome {
-    const reason = result.status === 'nxdomain' ? 'nxdomain' : 'nodata';
+  empty(result: DnsResult, reason: EmptyReason = result.status === 'nxdomain' ? 'nxdomain' : 'nodata'): PollOutcome {
     return { kind: 'empty', reason, ttl: result.ttl, truncations: this.truncations, queries: this.queries };
   }
 
@@ -335,6 +348,33 @@ class Addresses {
 }
 
 const NO_ADDRESSES = new Addresses(NONE, NONE, Number.POSITIVE_INFINITY);
+
+/** The service name's own A/AAAA set, which holds every ready pod's addresses. */
+class ServiceAddresses {
+  /** Changes whenever a pod's address does. */
+  readonly key: string;
+  readonly v4: number;
+  readonly v6: number;
+  private readonly all: ReadonlySet<string>;
+
+  constructor(v4: string[], v6: string[]) {
+    this.key = `${v4.sort().join(',')}|${v6.sort().join(',')}`;
+    this.v4 = v4.length;
+    this.v6 = v6.length;
+    this.all = new Set([...v4, ...v6]);
+  }
+
+  /**
+   * Whether a target's addresses are all in the set. A family the set has no address of
+   * tells nothing (the set may be a cached NXDOMAIN of its own): its addresses pass.
+   */
+  holds(addresses: Addresses): boolean {
+    return (
+      (this.v4 === 0 || addresses.v4.every((address) => this.all.has(address))) &&
+      (this.v6 === 0 || addresses.v6.every((address) => this.all.has(address)))
+    );
+  }
+}
 
 /**
  * The addresses the Additional section gives, by owner. Only targets' entries are read, so

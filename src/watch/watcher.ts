@@ -30,9 +30,18 @@ export interface WatchPeersOptions extends PeerQueryOptions {
    * so watchers started together spread over it at once. @default 0.1
    */
   jitter?: number;
-  /** Consecutive empty answers (NXDOMAIN/NODATA) needed before every peer leaves. @default 2 */
+  /**
+   * Consecutive polls that must find the service empty (NXDOMAIN/NODATA, or SRV targets that
+   * all have no address) before every peer leaves; `leaveAfter` must have passed since the
+   * first of them too. @default 2
+   */
   confirmEmpty?: number;
-  /** Ms a peer must stay absent from answers before `peer-left` (hold-down against flapping). @default 0 */
+  /**
+   * Ms a peer must stay absent from answers before `peer-left` (hold-down against flapping),
+   * and an empty service empty before its peers leave. Behind a node-local cache, set it
+   * above the cache's negative TTL plus a poll (10 s or more; see docs/kubernetes.md).
+   * @default 0
+   */
   leaveAfter?: number;
   /** Leave this pod (own host name or interface address) out of the set. @default false */
   excludeSelf?: boolean;
@@ -136,6 +145,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   };
   private readonly userSignal: AbortSignal | undefined;
   private emptyStreak = 0;
+  // Date.now() of the first empty answer of the streak: a cache can serve one cached
+  // NXDOMAIN to several polls, so the streak's length alone is no proof.
+  private emptySince = 0;
   private lastTtl = 0;
   private succeeded = false;
   // The first poll on the schedule comes at a random point of the period, the others ±jitter.
@@ -440,15 +452,18 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.lastTtl = outcome.ttl;
     if (outcome.kind === 'empty') {
       const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
-      this.emptyStreak++;
+      if (this.emptyStreak++ === 0) this.emptySince = now;
+      const { confirmEmpty, leaveAfter } = this.settings;
       debug(
-        '%s is empty (%s), %d of %d',
+        '%s is empty (%s), %d of %d polls, %d of %d ms',
         this.query.name,
         outcome.reason,
         this.emptyStreak,
-        this.settings.confirmEmpty,
+        confirmEmpty,
+        now - this.emptySince,
+        leaveAfter,
       );
-      if (this.emptyStreak >= this.settings.confirmEmpty) {
+      if (this.emptyStreak >= confirmEmpty && now - this.emptySince >= leaveAfter) {
         change.left.push(...this.members);
         this.members = [];
         this.absentSince.clear();
