@@ -195,6 +195,11 @@ class QueryPlan implements Waiter {
   }
 }
 
+// The limit depends on the server and on the length of the target names (docs/kubernetes.md).
+const TOO_BIG =
+  'answer too big for one DNS message, even over TCP: 65,535 bytes hold about 930 SRV targets ' +
+  '(BIND, Knot DNS; 710 on PowerDNS; fewer with names longer than 50 characters) or 4,000 addresses';
+
 const MAX_CACHED_QUESTIONS = 4096;
 const QUERY_TYPES: ReadonlySet<string> = new Set(['A', 'AAAA', 'SRV', 'PTR']);
 
@@ -458,7 +463,7 @@ export class DnsClient {
       .then((verdict) => {
         if (verdict.kind === 'answer') return this.classify(verdict.message, question, server, true, truncated);
         // TC over TCP means the answer exceeds 64 KB: nothing complete will come.
-        throw new DnsError('EBADRESP', 'answer truncated even over TCP', {
+        throw new DnsError('EBADRESP', TOO_BIG, {
           hostname: question.name,
           server: server.label,
         });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePeers } from '../../src/index.js';
 import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
 import { DnsClient } from '../../src/wire/client.js';
+import { type Exchange, startScriptedServer } from '../support/scripted-server.js';
 
 describe('resolvePeers on the embedded cluster DNS', () => {
   let dns: ClusterDns;
@@ -156,5 +157,29 @@ describe('resolvePeers on the embedded cluster DNS', () => {
       /^timeout: cannot be given with client/,
     );
     client.close();
+  });
+});
+
+describe('resolvePeers, a service too big for one DNS message', () => {
+  it('fails with EBADRESP naming the service and the limit when the answer comes truncated even over TCP', async () => {
+    const server = await startScriptedServer();
+    // PowerDNS's way beyond its limit, over UDP and TCP alike: TC=1 and no records at all.
+    const truncated = (exchange: Exchange) => exchange.reply({ flags: 1 << 9 });
+    server.onUdp(truncated);
+    server.onTcp(truncated);
+    try {
+      const error = await resolvePeers({
+        name: 'huge.default.svc.cluster.local.',
+        port: 'gossip',
+        nameservers: [server.nameserver],
+        attempts: 1,
+      }).catch((err: unknown) => err);
+      expect(error).toMatchObject({ code: 'EBADRESP', hostname: '_gossip._tcp.huge.default.svc.cluster.local' });
+      expect((error as Error).message).toContain('_gossip._tcp.huge.default.svc.cluster.local');
+      expect((error as Error).message).toMatch(/65,535 bytes.*SRV targets/);
+      expect(server.tcpQueries).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });
