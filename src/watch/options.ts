@@ -1,6 +1,7 @@
 import { checkPortName, checkProtocol, clusterDomainOf, podNamespace, serviceName } from '../k8s/index.js';
 import { checkInteger, checkName, describe, rejectNulls } from '../wire/check.js';
 import { DnsClient as Client, type DnsClient } from '../wire/client.js';
+import { type SelfIdentity, type SelfOptions, selfIdentity } from './self.js';
 
 /** Options shared by `resolvePeers` and `watchPeers`: what to look up and how. */
 export interface PeerQueryOptions {
@@ -41,6 +42,14 @@ export interface PeerQueryOptions {
    * @default 64
    */
   concurrency?: number;
+  /**
+   * Who this process is among the peers (`excludeSelf`, `isSelf()`, `bootstrap()`).
+   * @default `POD_NAME` or `HOSTNAME`, and `POD_IP`, from the environment (the downward API);
+   * else the host name and every interface address
+   */
+  self?: SelfOptions;
+  /** Leave this process (see `self`) out of the peers. @default false */
+  excludeSelf?: boolean;
   /** Cancels the lookup (or closes the watcher). */
   signal?: AbortSignal;
 }
@@ -58,6 +67,9 @@ export interface PeerQuery {
   client: DnsClient;
   /** Whether `client` was made here (and must be closed here). */
   ownsClient: boolean;
+  /** This process, as the `self` option gave it (else found when first needed). */
+  self: SelfIdentity | undefined;
+  excludeSelf: boolean;
 }
 
 const CLIENT_OPTIONS = ['nameservers', 'search', 'ndots', 'timeout', 'attempts'] as const;
@@ -88,6 +100,10 @@ export function toPeerQuery(options: PeerQueryOptions): PeerQuery {
     throw new TypeError(`names: expected a boolean, got ${describe(options.names)}`);
   }
   const concurrency = checkInteger('concurrency', options.concurrency ?? 64, 1, 1024);
+  if (options.excludeSelf !== undefined && typeof options.excludeSelf !== 'boolean') {
+    throw new TypeError(`excludeSelf: expected a boolean, got ${describe(options.excludeSelf)}`);
+  }
+  const self = options.self === undefined ? undefined : selfIdentity(options.self);
 
   let client: DnsClient;
   let ownsClient = false;
@@ -127,5 +143,16 @@ export function toPeerQuery(options: PeerQueryOptions): PeerQuery {
     if (ownsClient) client.close();
     throw new TypeError('name: expected a service name (or give service), got undefined');
   }
-  return { name, srvPrefix, port: numericPort, family, names: options.names ?? false, concurrency, client, ownsClient };
+  return {
+    name,
+    srvPrefix,
+    port: numericPort,
+    family,
+    names: options.names ?? false,
+    concurrency,
+    client,
+    ownsClient,
+    self,
+    excludeSelf: options.excludeSelf ?? false,
+  };
 }

@@ -3,6 +3,7 @@ import type { PeerQueryOptions } from './options.js';
 import { toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
 import { Poller } from './poll.js';
+import { isSelf, selfIdentity } from './self.js';
 
 /** Options of {@link resolvePeers}. */
 export type ResolvePeersOptions = PeerQueryOptions;
@@ -30,7 +31,10 @@ export async function resolvePeers(options: ResolvePeersOptions): Promise<Peer[]
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const outcome = await new Poller(query).poll(controller.signal);
-    return outcome.kind === 'records' ? outcome.peers : [];
+    if (outcome.kind !== 'records') return [];
+    if (!query.excludeSelf) return outcome.peers;
+    const self = query.self ?? selfIdentity();
+    return outcome.peers.filter((peer) => !isSelf(peer, self));
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (query.ownsClient) query.client.close();

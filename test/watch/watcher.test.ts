@@ -312,6 +312,27 @@ describe('watchPeers', () => {
     expect((await others.ready()).map((peer) => peer.id)).toEqual([0, 1, 2].map(id));
   });
 
+  it('self names this process: excludeSelf drops it, isSelf() tells it, and without excludeSelf it stays a peer', async () => {
+    const byName = watch({ excludeSelf: true, self: { name: 'kafka-1' } });
+    const byAddress = watch({ excludeSelf: true, self: { address: '10.0.0.3' } });
+    const kept = watch({ self: { name: 'kafka-0.kafka-headless.default.svc.cluster.local', address: '10.0.0.1' } });
+    expect((await byName.ready()).map((peer) => peer.id)).toEqual([id(0), id(2)]);
+    expect((await byAddress.ready()).map((peer) => peer.id)).toEqual([id(0), id(1)]);
+    const peers = await kept.ready();
+    expect(peers.map((peer) => kept.isSelf(peer))).toEqual([true, false, false]);
+    await kept.refresh();
+    expect(kept.peers()).toHaveLength(3);
+  });
+
+  it('rejects a bad self with a TypeError naming the field', () => {
+    expect(() => watch({ self: { address: 'pod-7' } })).toThrow(
+      /^self\.address: expected an IPv4 or IPv6 address, got "pod-7"$/,
+    );
+    expect(() => watch({ self: { name: '' } })).toThrow(/^self\.name: /);
+    expect(() => watch({ self: {} })).toThrow(/^self: give name, address or both$/);
+    expect(() => watch({ self: 'me' as unknown as { name: string } })).toThrow(/^self: expected/);
+  });
+
   it('yields changes through the async iterator and ends it on close', async () => {
     const watcher = watch({ respectTtl: false, interval: 1000 });
     const changes: PeerChange[] = [];
