@@ -13,6 +13,7 @@ import type { Peer } from './peer.js';
 import { Poller, type PollOutcome } from './poll.js';
 import { firstRepeatDelay, nextPollDelay, nominalBackoff, type ScheduleOptions } from './schedule.js';
 import { isSelf, type SelfIdentity, selfIdentity } from './self.js';
+import { Stability } from './stability.js';
 
 /** Options of {@link watchPeers}: what to look up (as for `resolvePeers`) and how often. */
 export interface WatchPeersOptions extends PeerQueryOptions {
@@ -43,8 +44,16 @@ export interface WatchPeersOptions extends PeerQueryOptions {
    * @default 0
    */
   leaveAfter?: number;
-  /** Leave this pod (own host name or interface address) out of the set. @default false */
-  excludeSelf?: boolean;
+}
+
+/** Options of {@link PeerWatcher.settled}. */
+export interface SettledOptions {
+  /** Peers the set must hold (this process counts, unless the watcher excludes it). @default 1 */
+  min?: number;
+  /** Ms the answers must not have changed, across at least two successful polls. @default 5000 */
+  stableFor?: number;
+  /** Stops waiting: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Why a peer left. `absent`: no longer in the answers. `empty`: the service has no ready pods. */
@@ -102,7 +111,6 @@ const ALREADY_FAILED = new Error('the poll before this backoff failed');
 interface Settings extends ScheduleOptions {
   confirmEmpty: number;
   leaveAfter: number;
-  self: SelfIdentity | undefined;
 }
 
 /**
@@ -145,6 +153,14 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   };
   private readonly userSignal: AbortSignal | undefined;
   private emptyStreak = 0;
+  // Whether successive answers are the same, for settled().
+  private readonly stability = new Stability();
+  // Who this process is: found when first needed.
+  private self: SelfIdentity | undefined;
+  // This process, when the peers leave it out.
+  private readonly excluded: SelfIdentity | undefined;
+  // Called after every poll, answered or failed (bootstrap() probes then).
+  private readonly pollListeners = new Set<() => void>();
   // Date.now() of the first empty answer of the streak: a cache can serve one cached
   // NXDOMAIN to several polls, so the streak's length alone is no proof.
   private emptySince = 0;
@@ -182,10 +198,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
       throw new TypeError(`jitter: expected a fraction in 0..1, got ${describe(jitter)}`);
     }
-    for (const key of ['respectTtl', 'excludeSelf'] as const) {
-      if (options[key] !== undefined && typeof options[key] !== 'boolean') {
-        throw new TypeError(`${key}: expected a boolean, got ${describe(options[key])}`);
-      }
+    if (options.respectTtl !== undefined && typeof options.respectTtl !== 'boolean') {
+      throw new TypeError(`respectTtl: expected a boolean, got ${describe(options.respectTtl)}`);
     }
     this.settings = {
       interval: checkInteger('interval', options.interval ?? 5000, 1, 2_147_483_647),
@@ -195,9 +209,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       jitter,
       confirmEmpty: checkInteger('confirmEmpty', options.confirmEmpty ?? 2, 1, 1000),
       leaveAfter: checkInteger('leaveAfter', options.leaveAfter ?? 0, 0, 2_147_483_647),
-      self: options.excludeSelf ? selfIdentity() : undefined,
     };
     this.query = toPeerQuery(options);
+    if (this.query.excludeSelf) this.excluded = this.identity();
     this.poller = new Poller(this.query);
     let resolve: (peers: Peer[]) => void = () => {};
     let reject: (err: Error) => void = () => {};
@@ -237,11 +251,89 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   }
 
   /**
+   * Whether `peer` is this process, by the `self` option (else `POD_NAME`/`HOSTNAME` and
+   * `POD_IP`, else the host name and interface addresses).
+   *
+   * @example
+   * const others = watcher.peers().filter((peer) => !watcher.isSelf(peer));
+   */
+  isSelf(peer: Peer): boolean {
+    return isSelf(peer, this.identity());
+  }
+
+  private identity(): SelfIdentity {
+    this.self ??= this.query.self ?? selfIdentity();
+    return this.self;
+  }
+
+  /**
+   * Resolves with the peers once the latest poll succeeded, they are at least `min`, and the
+   * answers have not changed for `stableFor` ms across at least two successful polls (a failed
+   * poll is no evidence: the count starts again after it). Members held by `leaveAfter` are
+   * missing from the answers, so they are not among these peers. Rejects with the signal's
+   * reason on abort, and when the watcher closes. While it waits, it keeps the process alive.
+   *
+   * @example
+   * const peers = await watcher.settled({ min: 3, stableFor: 5000, signal: AbortSignal.timeout(60_000) });
+   */
+  settled(options: SettledOptions = {}): Promise<Peer[]> {
+    const { min, stableFor } = checkSettled(options);
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.closed) return Promise.reject(this.closedError('settled'));
+    const now = this.settledPeers(min, stableFor);
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise<Peer[]>((resolve, reject) => {
+      // Waiting for polls to come keeps the process alive, which the idle watcher does not.
+      const alive = setInterval(() => {}, 2 ** 31 - 1);
+      const check = () => {
+        const peers = this.settledPeers(min, stableFor);
+        if (peers !== undefined) done(() => resolve(peers));
+      };
+      const onAbort = () => done(() => reject(signal?.reason));
+      const onClose = () => done(() => reject(this.closedError('settled')));
+      const done = (settle: () => void) => {
+        clearInterval(alive);
+        this.pollListeners.delete(check);
+        signal?.removeEventListener('abort', onAbort);
+        this.closeSignal.removeEventListener('abort', onClose);
+        settle();
+      };
+      this.pollListeners.add(check);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.closeSignal.addEventListener('abort', onClose, { once: true });
+    });
+  }
+
+  /**
+   * @internal The peers of the latest answer (members held by `leaveAfter` left out) when they
+   * have settled as {@link settled} means it, else undefined.
+   */
+  settledPeers(min: number, stableFor: number): Peer[] | undefined {
+    if (this.closed || !this.stability.holds(stableFor)) return undefined;
+    const present =
+      this.absentSince.size === 0 ? this.peers() : this.members.filter((peer) => !this.absentSince.has(peer.id));
+    return present.length >= min ? present : undefined;
+  }
+
+  /** @internal Whether this watcher leaves this process out of its peers. */
+  get excludesSelf(): boolean {
+    return this.query.excludeSelf;
+  }
+
+  /** @internal Calls `listener` after every poll, answered or failed; returns what stops it. */
+  onPolled(listener: () => void): () => void {
+    const once = () => listener();
+    this.pollListeners.add(once);
+    return () => this.pollListeners.delete(once);
+  }
+
+  /**
    * Polls now (after a poll in flight, if any) and resolves with the peers; rejects with
    * the poll's DnsError, which is also emitted as `error`.
    */
   async refresh(): Promise<Peer[]> {
-    if (this.closed) throw new DnsError('ECANCELLED', 'watcher closed', { hostname: this.query.name });
+    if (this.closed) throw this.closedError('refresh');
     this.stopCycle();
     const generation = this.generation;
     await this.inFlight?.catch(() => {});
@@ -420,13 +512,24 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
         ? err
         : new DnsError('EBADRESP', 'poll failed', { hostname: this.query.name, cause: err });
     if (this.closed && error.code === 'ECANCELLED') return error;
+    this.stability.failed();
     this.stats.failures++;
     this.stats.consecutiveFailures++;
     this.stats.failuresByCode[error.code] = (this.stats.failuresByCode[error.code] ?? 0) + 1;
     debug('poll of %s failed (%d in a row): %s', this.query.name, this.stats.consecutiveFailures, error.message);
     // Membership stays as it was: a failure is never an empty set.
     this.emit('error', error);
+    this.polled();
     return error;
+  }
+
+  // Tells whoever waits for polls (settled(), bootstrap()) that one ended.
+  private polled(): void {
+    for (const listener of [...this.pollListeners]) this.deliver(listener);
+  }
+
+  private closedError(what: string): DnsError {
+    return new DnsError('ECANCELLED', `watcher closed (${what})`, { hostname: this.query.name });
   }
 
   private report(started: number, outcome: PollOutcome | undefined, err: unknown): void {
@@ -452,6 +555,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.lastTtl = outcome.ttl;
     if (outcome.kind === 'empty') {
       const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
+      this.stability.succeeded(this.emptyStreak === 0, now);
       if (this.emptyStreak++ === 0) this.emptySince = now;
       const { confirmEmpty, leaveAfter } = this.settings;
       debug(
@@ -471,12 +575,17 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       this.announce(change, 'empty');
       return;
     }
+    const wasEmpty = this.emptyStreak > 0;
     this.emptyStreak = 0;
-    const { self } = this.settings;
-    const polled = self === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, self));
+    const { excluded } = this;
+    const polled = excluded === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, excluded));
     // A steady service: the poller gave every member again, the same objects (their TTLs
     // updated) in the same order, and none is held. Nothing to compare, nothing to announce.
-    if (this.succeeded && this.absentSince.size === 0 && sameList(this.members, polled)) return;
+    if (this.succeeded && this.absentSince.size === 0 && sameList(this.members, polled)) {
+      this.stability.succeeded(wasEmpty, now);
+      this.polled();
+      return;
+    }
     const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
     const diff = diffPeers(this.members, polled);
     const { kept } = diff;
@@ -486,13 +595,19 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     for (let i = 0; i < kept.length; i++) (kept[i] as Peer).ttl = (polled[i] as Peer).ttl;
     change.joined = diff.joined;
     change.updated = diff.updated;
+    // Whether the answer differs from the one before: a peer joined, changed or left, went
+    // missing or came back.
+    let answerChanged = wasEmpty || !this.succeeded || diff.joined.length + diff.updated.length > 0;
     if (this.absentSince.size > 0) {
+      const absent = this.absentSince.size;
       for (const peer of diff.same) this.absentSince.delete(peer.id);
       for (const { peer } of diff.updated) this.absentSince.delete(peer.id);
+      if (this.absentSince.size !== absent) answerChanged = true;
     }
     // Missing peers leave once absent for leaveAfter; until then they stay members.
     const held: Peer[] = [];
     for (const peer of diff.missing) {
+      if (!this.absentSince.has(peer.id)) answerChanged = true;
       const since = this.absentSince.get(peer.id) ?? now;
       if (now - since >= this.settings.leaveAfter) {
         this.absentSince.delete(peer.id);
@@ -505,6 +620,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     if (change.joined.length + change.updated.length + change.left.length > 0) {
       this.members = held.length === 0 ? kept : mergeById(kept, held);
     }
+    this.stability.succeeded(answerChanged, now);
     this.announce(change, 'absent');
   }
 
@@ -538,7 +654,20 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       for (const queue of this.iterators) queue.push(change);
     }
     if (first) this.readyState.resolve(this.peers());
+    this.polled();
   }
+}
+
+/** Checks the options of `settled()` and `bootstrap()`, throwing a TypeError that names the bad one. */
+export function checkSettled(options: SettledOptions): { min: number; stableFor: number } {
+  rejectNulls(options);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
+  }
+  return {
+    min: checkInteger('min', options.min ?? 1, 1, 100_000),
+    stableFor: checkInteger('stableFor', options.stableFor ?? 5000, 0, 2_147_483_647),
+  };
 }
 
 /**
