@@ -1,3 +1,5 @@
+export type { BootstrapErrorCode, BootstrapOptions, BootstrapPlan } from './formation/index.js';
+export { BootstrapError, bootstrap, lowestPeer } from './formation/index.js';
 export type { PodRef, ServiceRef, SrvRef } from './k8s/names.js';
 export { podName, serviceName, srvName } from './k8s/names.js';
 export type { PoolErrorCode } from './pool/errors.js';
@@ -9,7 +11,15 @@ export type { PeerQueryOptions } from './watch/options.js';
 export type { Peer } from './watch/peer.js';
 export type { ResolvePeersOptions } from './watch/resolve.js';
 export { resolvePeers } from './watch/resolve.js';
-export type { LeaveReason, PeerChange, PeerWatcherEvents, WatcherStats, WatchPeersOptions } from './watch/watcher.js';
+export type { SelfOptions } from './watch/self.js';
+export type {
+  LeaveReason,
+  PeerChange,
+  PeerWatcherEvents,
+  SettledOptions,
+  WatcherStats,
+  WatchPeersOptions,
+} from './watch/watcher.js';
 export { PeerWatcher, pollChannel, watchPeers } from './watch/watcher.js';
 export type { DnsClientOptions, DnsClientStats, DnsResult, QueryOptions, QueryType, SrvRecord } from './wire/client.js';
 export { DnsClient } from './wire/client.js';
