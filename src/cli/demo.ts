@@ -1,4 +1,6 @@
-import { createClusterDns } from '../testing/index.js';
+import { setMaxListeners } from 'node:events';
+import { bootstrap } from '../formation/bootstrap.js';
+import { type ClusterDns, createClusterDns } from '../testing/index.js';
 import type { Peer } from '../watch/peer.js';
 import { type PeerWatcher, watchPeers } from '../watch/watcher.js';
 import { printEvents } from './events.js';
@@ -97,6 +99,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     await until('0 peers', () => w.peers().length === 0);
     table(w.peers());
     say(`done: ${w.stats.polls} polls, ${w.stats.failures} failed, ${w.stats.queries} queries`);
+
+    say(
+      'a gossip layer: 5 pods start at once, their records appear at random moments of the next second; ' +
+        'bootstrap() lets the lowest form a cluster and the others join it',
+    );
+    const decisions = await formCluster(dns, options.signal);
+    if (json) for (const decision of decisions) out.write(`${JSON.stringify({ event: 'bootstrap', ...decision })}\n`);
+    else out.write(decisionTable(decisions));
+    const clusters = new Set(decisions.map((decision) => decision.cluster));
+    say(
+      clusters.size === 1 ? `one cluster, formed by ${[...clusters][0]}` : `split brain: ${[...clusters].join(', ')}`,
+    );
     return true;
   } catch (err) {
     if (options.signal?.aborted) return false;
@@ -105,6 +119,94 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     await watcher?.close();
     await dns.close();
   }
+}
+
+/** What one pod of the formation step decided. */
+interface Decision {
+  pod: string;
+  address: string;
+  action: 'form' | 'join';
+  /** The pod that formed the cluster it is in. */
+  cluster: string;
+  /** Ms from its start to its decision. */
+  ms: number;
+}
+
+/**
+ * Five pods, each a watcher that knows itself (`self`) and a bootstrap(): being in a cluster is
+ * an entry in a map that the probes read (across processes it is a request to the pod; see
+ * examples/cluster-bootstrap.ts).
+ */
+async function formCluster(dns: ClusterDns, stop: AbortSignal | undefined): Promise<Decision[]> {
+  const service = 'gossip-headless';
+  // One signal of its own for the ten watchers and bootstraps, which listen to it all at once.
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const { signal } = controller;
+  const onStop = () => controller.abort(stop?.reason);
+  if (stop?.aborted) onStop();
+  stop?.addEventListener('abort', onStop, { once: true });
+  const inCluster = new Map<string, string>();
+  const watchers: PeerWatcher[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const started = performance.now();
+  try {
+    return await Promise.all(
+      [0, 1, 2, 3, 4].map(async (ordinal) => {
+        const pod = `node-${ordinal}`;
+        const address = `10.244.9.${10 + ordinal}`;
+        timers.push(
+          setTimeout(
+            () => dns.addPod(service, { name: pod, ip: address, ports: { gossip: 7946 } }),
+            Math.random() * 1000,
+          ),
+        );
+        const watcher = watchPeers({
+          name: `${service}.default.svc.cluster.local.`,
+          port: 'gossip',
+          nameservers: [dns.nameserver],
+          self: { name: pod, address },
+          respectTtl: false,
+          interval: 200,
+          minInterval: 100,
+          timeout: 500,
+          attempts: 1,
+          signal,
+        });
+        watchers.push(watcher);
+        const plan = await bootstrap({
+          watcher,
+          min: 5,
+          stableFor: 600,
+          signal,
+          probe: (peer) => inCluster.has(peer.address),
+        });
+        const cluster = plan.action === 'form' ? pod : (inCluster.get(plan.seeds[0]?.address ?? '') ?? 'unknown');
+        inCluster.set(address, cluster);
+        return { pod, address, action: plan.action, cluster, ms: Math.round(performance.now() - started) };
+      }),
+    );
+  } finally {
+    stop?.removeEventListener('abort', onStop);
+    for (const timer of timers) clearTimeout(timer);
+    await Promise.all(watchers.map((watcher) => watcher.close()));
+  }
+}
+
+function decisionTable(decisions: readonly Decision[]): string {
+  const rows = decisions.map((d) => [
+    d.pod,
+    d.address,
+    d.action === 'form' ? 'formed a cluster' : `joined ${d.cluster}'s`,
+    `${d.ms} ms`,
+  ]);
+  const header = ['POD', 'ADDRESS', 'DECISION', 'AFTER'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`.trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** Waits until `done()` holds after a poll; fails after STEP_LIMIT; gives up quietly on abort. */

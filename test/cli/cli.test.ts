@@ -179,6 +179,16 @@ describe('headless-peers CLI', () => {
     const outage = events.findIndex((e) => e.event === 'step' && /outage/.test(JSON.stringify(e)));
     const back = events.findIndex((e) => e.event === 'step' && /scale to 0/.test(JSON.stringify(e)));
     expect(events.slice(outage, back).filter((e) => e.event === 'peer-left')).toEqual([]);
+    // Five pods started together: node-0 formed the one cluster, four joined it.
+    const decisions = events.filter((e) => e.event === 'bootstrap') as unknown as {
+      pod: string;
+      action: string;
+      cluster: string;
+    }[];
+    expect(decisions.map((d) => [d.pod, d.action, d.cluster])).toEqual([
+      ['node-0', 'form', 'node-0'],
+      ...[1, 2, 3, 4].map((i) => [`node-${i}`, 'join', 'node-0']),
+    ]);
   });
 
   it('demo ends cleanly on Ctrl-C', async () => {
