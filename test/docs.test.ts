@@ -39,7 +39,8 @@ describe('documentation code runs', () => {
   const confDir = mkdtempSync(join(tmpdir(), 'hp-docs-'));
 
   beforeAll(async () => {
-    dns = await createClusterDns();
+    // TTL 1 s: watchers in the examples poll every second, so settling takes seconds, not tens.
+    dns = await createClusterDns({ ttl: 1 });
     for (let i = 0; i < 3; i++) {
       dns.addPod('kafka-headless', { name: `kafka-${i}`, ip: `127.0.0.${11 + i}`, ports: { kafka: 9092 } });
       dns.addPod('mysql', { name: `mysql-${i}`, ip: `127.0.0.${21 + i}` });
@@ -57,7 +58,8 @@ describe('documentation code runs', () => {
       conf,
       `nameserver ${dns.nameserver}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1\n`,
     );
-    env = { HEADLESS_PEERS_RESOLV_CONF: conf };
+    // Each block runs as pod node-0 would: the downward API's POD_NAME and POD_IP say who it is.
+    env = { HEADLESS_PEERS_RESOLV_CONF: conf, POD_NAME: 'node-0', POD_IP: '127.0.0.31' };
     mkdirSync(blocksDir, { recursive: true });
   });
 
