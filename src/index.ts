@@ -27,5 +27,6 @@ export type { QueryMessage } from './wire/diagnostics.js';
 export { queryChannel } from './wire/diagnostics.js';
 export type { DnsErrorCode, DnsErrorDetails } from './wire/errors.js';
 export { DnsError } from './wire/errors.js';
+export type { DnsRecord, RecordData, RecordOf, RecordType, SoaData, SrvData } from './wire/records.js';
 export type { ResolvConf } from './wire/resolv-conf.js';
 export { readResolvConf } from './wire/resolv-conf.js';

@@ -1,7 +1,7 @@
-import type { SrvAnswer, StringAnswer } from 'dns-packet';
 import { ordinalOf, reverseName, searchCandidates } from '../k8s/index.js';
 import type { DnsResult, QueryType } from '../wire/client.js';
 import { canonicalName } from '../wire/message.js';
+import type { RecordOf } from '../wire/records.js';
 import { sameList } from './diff.js';
 import type { PeerQuery } from './options.js';
 import { addressId, byId, orderAddresses, type Peer } from './peer.js';
@@ -90,7 +90,7 @@ export class Poller {
   private async srvMode(run: PollRun, service: string, srvName: string): Promise<PollOutcome> {
     const srv = await run.ask(srvName, 'SRV');
     if (srv.status !== 'records') return run.empty(srv);
-    const records = srv.answers as SrvAnswer[];
+    const records = srv.answers as RecordOf<'SRV'>[];
     // Each record's target, canonical, once.
     const targets = records.map((record) => canonicalName(record.data.target));
     const fromAdditional = addressesFromAdditional(srv);
@@ -136,7 +136,7 @@ export class Poller {
     let made = false;
     let ttl = srv.ttl;
     for (let i = 0; i < records.length; i++) {
-      const record = records[i] as SrvAnswer;
+      const record = records[i] as RecordOf<'SRV'>;
       const target = targets[i] as string;
       const { port } = record.data;
       const priority = record.data.priority ?? 0;
@@ -191,7 +191,7 @@ export class Poller {
     const peers: Peer[] = [];
     let ttl = Number.POSITIVE_INFINITY;
     for (const result of found) {
-      for (const record of result.answers as StringAnswer[]) {
+      for (const record of result.answers as RecordOf<'A' | 'AAAA'>[]) {
         ttl = Math.min(ttl, record.ttl ?? 0);
         const peer = makePeer(
           addressId(record.data, this.query.port),
@@ -214,7 +214,7 @@ export class Poller {
         const names = new Map<string, string | undefined>();
         await run.each(peers, async (peer) => {
           const ptr = await run.ask(reverseName(peer.address), 'PTR', false);
-          const target = (ptr.answers as StringAnswer[])[0];
+          const target = (ptr.answers as RecordOf<'PTR'>[])[0];
           names.set(peer.address, target === undefined ? undefined : canonicalName(target.data));
         });
         this.names = names;
@@ -335,7 +335,7 @@ class PollRun {
 }
 
 function strings(result: DnsResult | undefined): string[] {
-  return result?.status === 'records' ? (result.answers as StringAnswer[]).map((record) => record.data) : [];
+  return result?.status === 'records' ? (result.answers as RecordOf<'A' | 'AAAA'>[]).map((record) => record.data) : [];
 }
 
 /** One target's addresses; `v4`/`v6` are {@link NONE} until an address of theirs comes. */

@@ -1,4 +1,3 @@
-import type { Answer, SrvAnswer, StringAnswer } from 'dns-packet';
 import { Transport, type Waiter } from './channel.js';
 import { checkInteger, checkName, describe, rejectNulls } from './check.js';
 import { type QueryMessage, queryChannel } from './diagnostics.js';
@@ -16,6 +15,7 @@ import {
   type Verdict,
 } from './message.js';
 import { type Nameserver, parseNameserver } from './nameserver.js';
+import { type DnsRecord, isDnsRecord, type RecordOf } from './records.js';
 import { readResolvConf } from './resolv-conf.js';
 import { TcpChannel } from './tcp.js';
 import { UdpChannel } from './udp.js';
@@ -74,12 +74,13 @@ export interface DnsResult {
   /** `records`: answers hold records of `type`; `nxdomain` / `nodata`: authoritatively none. */
   status: 'records' | 'nxdomain' | 'nodata';
   /** Records of the asked type for the asked name (following CNAMEs). */
-  answers: Answer[];
+  answers: DnsRecord[];
   /**
-   * The Additional section, OPT excluded; decoded when first read. When it does not decode
-   * cleanly it reads as empty (the answer itself was validated).
+   * The Additional section's records of the types {@link DnsRecord} describes (OPT and others
+   * left out); decoded when first read. When it does not decode cleanly it reads as empty
+   * (the answer itself was validated).
    */
-  readonly additionals: Answer[];
+  readonly additionals: DnsRecord[];
   /** AA flag. */
   authoritative: boolean;
   /** The UDP answer came with TC=1 (so this one was asked again over TCP). */
@@ -105,7 +106,7 @@ class Result implements DnsResult {
     readonly type: QueryType,
     readonly rcode: string,
     readonly status: 'records' | 'nxdomain' | 'nodata',
-    readonly answers: Answer[],
+    readonly answers: DnsRecord[],
     private readonly message: Response,
     readonly tcp: boolean,
     readonly truncated: boolean,
@@ -115,8 +116,9 @@ class Result implements DnsResult {
     this.authoritative = message.authoritative;
   }
 
-  get additionals(): Answer[] {
-    return this.message.additionals();
+  get additionals(): DnsRecord[] {
+    // dns-packet's decoded records, of the types DnsRecord describes.
+    return this.message.additionals().filter((record) => isDnsRecord(record)) as unknown as DnsRecord[];
   }
 
   /** The plain fields, Additional records included, for logs and JSON. */
@@ -487,7 +489,8 @@ export class DnsClient {
     if (rcode === 'SERVFAIL') throw new DnsError('ESERVFAIL', 'server failure', details);
     if (rcode === 'REFUSED') throw new DnsError('EREFUSED', 'query refused', details);
     if (rcode !== 'NOERROR' && rcode !== 'NXDOMAIN') throw new DnsError('EBADRESP', `response code ${rcode}`, details);
-    const answers = rcode === 'NXDOMAIN' ? [] : answersFor(message, name, type);
+    // Records of the asked type only (answersFor), each a DnsRecord.
+    const answers = (rcode === 'NXDOMAIN' ? [] : answersFor(message, name, type)) as DnsRecord[];
     const status = rcode === 'NXDOMAIN' ? 'nxdomain' : answers.length === 0 ? 'nodata' : 'records';
     const ttl = status === 'records' ? minTtl(answers, 0) : negativeTtl(message);
     return new Result(name, type, rcode, status, answers, message, tcp, truncated, server.label, ttl);
@@ -506,6 +509,22 @@ export class DnsClient {
   }
 }
 
+/**
+ * Whether `value` is a {@link DnsClient}, judged by its shape: a class check would fail for a
+ * client from another copy of this package.
+ */
+export function isDnsClient(value: unknown): value is DnsClient {
+  const client = value as Partial<DnsClient> | null | undefined;
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof client.query === 'function' &&
+    typeof client.close === 'function' &&
+    Array.isArray(client.search) &&
+    typeof client.ndots === 'number'
+  );
+}
+
 // A result with records, else the ENOTFOUND/ENODATA error that the resolve* methods reject with.
 function recordsOnly(result: DnsResult): DnsResult {
   if (result.status === 'records') return result;
@@ -517,7 +536,7 @@ function recordsOnly(result: DnsResult): DnsResult {
 }
 
 function srvRecords(result: DnsResult): SrvRecord[] {
-  return (recordsOnly(result).answers as SrvAnswer[]).map((record) => ({
+  return (recordsOnly(result).answers as RecordOf<'SRV'>[]).map((record) => ({
     name: canonicalName(record.data.target),
     port: record.data.port,
     priority: record.data.priority ?? 0,
@@ -528,7 +547,7 @@ function srvRecords(result: DnsResult): SrvRecord[] {
 
 // The data of records that must exist: A, AAAA or PTR.
 function recordStrings(result: DnsResult): string[] {
-  return (recordsOnly(result).answers as StringAnswer[]).map((record) => record.data);
+  return (recordsOnly(result).answers as RecordOf<'A' | 'AAAA' | 'PTR'>[]).map((record) => record.data);
 }
 
 function ptrNames(result: DnsResult): string[] {

@@ -608,7 +608,7 @@ function walkRecords(buf: Buffer): Layout | undefined {
 }
 
 /** The smallest TTL of `records`, or `fallback` when there are none. */
-export function minTtl(records: readonly Answer[], fallback: number): number {
+export function minTtl(records: readonly { type: string; ttl?: number | undefined }[], fallback: number): number {
   let ttl = Number.POSITIVE_INFINITY;
   for (const record of records) {
     if (record.type !== 'OPT' && record.ttl !== undefined && record.ttl < ttl) ttl = record.ttl;
