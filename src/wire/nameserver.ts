@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 import { describe } from './check.js';
 
 /** A parsed nameserver address. */
@@ -43,5 +43,12 @@ export function parseNameserver(value: unknown, option = 'nameservers'): Nameser
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new TypeError(`${option}: ${JSON.stringify(value)} has a port outside 1..65535`);
   }
-  return { host, port, family: family === 6 ? 6 : 4, label: family === 6 ? `[${host}]:${port}` : `${host}:${port}` };
+  // One text per address: `[0:0:0:0:0:0:0:1]` and `[::0001]` are the server `[::1]`.
+  const address = new SocketAddress({ address: host, family: family === 6 ? 'ipv6' : 'ipv4' }).address;
+  return {
+    host: address,
+    port,
+    family: family === 6 ? 6 : 4,
+    label: family === 6 ? `[${address}]:${port}` : `${address}:${port}`,
+  };
 }

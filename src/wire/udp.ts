@@ -28,11 +28,10 @@ export class UdpChannel extends Channel {
   constructor(server: Nameserver, timeout: number, onClose: (channel: Channel) => void) {
     super(server, timeout, onClose);
     this.socket = createSocket(server.family === 6 ? 'udp6' : 'udp4');
-    this.socket.on('message', (buf, rinfo) => {
-      if (rinfo.address === server.host && rinfo.port === server.port) {
-        this.heard = true;
-        this.deliver(buf);
-      }
+    // Connected: the kernel delivers datagrams from the server's address and port only.
+    this.socket.on('message', (buf) => {
+      this.heard = true;
+      this.deliver(buf);
     });
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.socketFailed('UDP', err));
     this.socket.connect(server.port, server.host, (err?: Error) => {
