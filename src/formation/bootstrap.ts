@@ -1,5 +1,5 @@
 import type { Peer } from '../watch/peer.js';
-import { checkSettled, type PeerWatcher } from '../watch/watcher.js';
+import { checkSettled, isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError } from '../wire/errors.js';
 import { lowestPeer } from './lowest.js';
@@ -93,15 +93,7 @@ interface Settings {
 function checkBootstrap(options: BootstrapOptions): Settings {
   rejectNulls(options);
   const { watcher, probe } = options;
-  // By shape, not by class: a watcher from the other build (require() or import) is one too.
-  const shaped = watcher as Partial<PeerWatcher> | undefined;
-  if (
-    typeof shaped !== 'object' ||
-    typeof shaped.peers !== 'function' ||
-    typeof shaped.settledPeers !== 'function' ||
-    typeof shaped.onPolled !== 'function' ||
-    typeof shaped.isSelf !== 'function'
-  ) {
+  if (!isPeerWatcher(watcher)) {
     throw new TypeError(`watcher: expected a PeerWatcher (from watchPeers()), got ${describe(watcher)}`);
   }
   if (watcher.excludesSelf) {

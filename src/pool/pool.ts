@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
 import type { Peer } from '../watch/peer.js';
-import { PeerWatcher } from '../watch/watcher.js';
+import { isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { PoolError } from './errors.js';
 import { type Candidate, newPickState, pick, type Strategy } from './pick.js';
@@ -114,7 +114,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   constructor(options: PeerPoolOptions<C>) {
     super();
     rejectNulls(options);
-    if (!(options.watcher instanceof PeerWatcher)) {
+    if (!isPeerWatcher(options.watcher)) {
       throw new TypeError(`watcher: expected a PeerWatcher from watchPeers(), got ${describe(options.watcher)}`);
     }
     for (const key of ['connect', 'destroy'] as const) {

@@ -1,6 +1,6 @@
 import { checkPortName, checkProtocol, clusterDomainOf, podNamespace, serviceName } from '../k8s/index.js';
 import { checkInteger, checkName, describe, rejectNulls } from '../wire/check.js';
-import { DnsClient as Client, type DnsClient } from '../wire/client.js';
+import { DnsClient as Client, type DnsClient, isDnsClient } from '../wire/client.js';
 import { type SelfIdentity, type SelfOptions, selfIdentity } from './self.js';
 
 /** Options shared by `resolvePeers` and `watchPeers`: what to look up and how. */
@@ -32,9 +32,12 @@ export interface PeerQueryOptions {
   search?: readonly string[];
   /** @default /etc/resolv.conf */
   ndots?: number;
-  /** Milliseconds per query attempt. @default 2000 */
+  /** Milliseconds per query attempt. @default `options timeout` of /etc/resolv.conf (seconds), else 2000 */
   timeout?: number;
-  /** Tries per question over rotating nameservers. @default 3 */
+  /**
+   * Tries per question in all, rotating over the nameservers.
+   * @default `options attempts` × nameservers of /etc/resolv.conf, else 3
+   */
   attempts?: number;
   /**
    * Address lookups of SRV targets (and reverse-name lookups) in flight at once, over UDP.
@@ -108,7 +111,7 @@ export function toPeerQuery(options: PeerQueryOptions): PeerQuery {
   let client: DnsClient;
   let ownsClient = false;
   if (options.client !== undefined) {
-    if (!(options.client instanceof Client)) {
+    if (!isDnsClient(options.client)) {
       throw new TypeError(`client: expected a DnsClient, got ${describe(options.client)}`);
     }
     const clash = CLIENT_OPTIONS.find((key) => options[key] !== undefined);

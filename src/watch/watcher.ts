@@ -727,6 +727,26 @@ class ChangeQueue implements AsyncIterableIterator<PeerChange> {
 }
 
 /**
+ * Whether `value` is a watcher made by {@link watchPeers}, judged by its shape: a class check
+ * would fail for a watcher from another copy of this package.
+ */
+export function isPeerWatcher(value: unknown): value is PeerWatcher {
+  const watcher = value as Partial<PeerWatcher> | null | undefined;
+  return (
+    typeof watcher === 'object' &&
+    watcher !== null &&
+    typeof watcher.peers === 'function' &&
+    typeof watcher.ready === 'function' &&
+    typeof watcher.on === 'function' &&
+    typeof watcher.off === 'function' &&
+    typeof watcher.settledPeers === 'function' &&
+    typeof watcher.onPolled === 'function' &&
+    typeof watcher.isSelf === 'function' &&
+    watcher.signal instanceof AbortSignal
+  );
+}
+
+/**
  * Watches a headless service and keeps its membership current.
  *
  * @example
