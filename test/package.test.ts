@@ -1,22 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-// Runs a script from the package root, where `headless-peers` resolves to this package's
-// own `exports` (self-reference): exactly what a user's import or require gets.
-function run(args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 30_000 });
+function sh(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const exercise = `
   const dns = await createClusterDns();
   dns.addPod('kafka-headless', { name: 'kafka-0', ip: '10.0.0.1', ports: { kafka: 9092 } });
   const peers = await resolvePeers({ name: 'kafka-headless.default.svc.cluster.local', port: 'kafka', nameservers: [dns.nameserver], search: [] });
-  // The watcher's backoff comes from p-retry, an ESM-only package: this call proves the CJS build carries it.
+  // The watcher's backoff comes from p-retry, an ESM-only package.
   dns.setFailure('servfail');
   const watcher = watchPeers({ name: 'kafka-headless.default.svc.cluster.local.', port: 'kafka', nameservers: [dns.nameserver], minInterval: 10 });
   await new Promise((resolve) => watcher.once('error', resolve));
@@ -25,47 +25,160 @@ const exercise = `
   await watcher.close();
   if (watched.length !== peers.length) throw new Error('watcher and resolvePeers disagree');
   await dns.close();
-  console.log(JSON.stringify({ peers: peers.map((p) => p.id), names: [typeof DnsClient, typeof DnsError, typeof serviceName, typeof srvName, typeof podName, typeof readResolvConf, typeof watchPeers] }));
+  console.log(JSON.stringify({ peers: peers.map((p) => p.id), names: [typeof DnsClient, typeof DnsError, typeof serviceName, typeof bootstrap, typeof lowestPeer, typeof createPeerPool] }));
 `;
+const names = '{ resolvePeers, watchPeers, DnsClient, DnsError, serviceName, bootstrap, lowestPeer, createPeerPool }';
 const expected = {
   peers: ['kafka-0.kafka-headless.default.svc.cluster.local:9092'],
-  names: Array(7).fill('function'),
+  names: Array(6).fill('function'),
 };
 
-describe('the built package', () => {
+// What a user gets: a clean clone of the committed tree is packed (as `npm install <git url>`
+// and `npm publish` do), and the tarball installed into a project of its own.
+describe('the package, packed from a clean clone and installed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hp-package-'));
+  const consumer = join(dir, 'consumer');
+  let files: string[] = [];
+
+  function node(args: string[]): string {
+    return sh(process.execPath, args, consumer);
+  }
+
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist/index.cjs'))) {
-      execFileSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], {
-        cwd: root,
-        stdio: 'ignore',
-        timeout: 120_000,
-      });
-    }
-  }, 130_000);
+    const clone = join(dir, 'clone');
+    sh('git', ['clone', '--quiet', '--no-hardlinks', root, clone], dir);
+    // The build tools an install from git would install first.
+    symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    const packed = JSON.parse(sh(npm, ['pack', '--json', '--pack-destination', dir], clone)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    files = packed[0]?.files.map((file) => file.path) ?? [];
+    mkdirSync(consumer);
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    sh(
+      npm,
+      [
+        'install',
+        join(dir, packed[0]?.filename ?? ''),
+        '@types/node@^20',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+      ],
+      consumer,
+    );
+  }, 180_000);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the built files: the pack builds dist first', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/testing/index.js',
+        'dist/testing/index.d.ts',
+        'dist/cli/main.js',
+      ]),
+    );
+  });
+
+  it('works through import', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `import ${names} from 'headless-peers'; import { createClusterDns } from 'headless-peers/testing'; ${exercise}`,
+    ]);
+    expect(JSON.parse(out)).toEqual(expected);
+  });
 
   it('works through require()', () => {
-    const out = run([
+    const out = node([
       '--input-type=commonjs',
       '-e',
-      `const { resolvePeers, watchPeers, DnsClient, DnsError, serviceName, srvName, podName, readResolvConf } = require('headless-peers');
-       const { createClusterDns } = require('headless-peers/testing');
+      `const ${names} = require('headless-peers'); const { createClusterDns } = require('headless-peers/testing');
        (async () => { ${exercise} })().catch((err) => { console.error(err); process.exit(1); });`,
     ]);
     expect(JSON.parse(out)).toEqual(expected);
   });
 
-  it('works through import', () => {
-    const out = run([
+  it('gives require() and import the same classes: a pool made through one takes a watcher made through the other', () => {
+    const out = node([
       '--input-type=module',
       '-e',
-      `import { resolvePeers, watchPeers, DnsClient, DnsError, serviceName, srvName, podName, readResolvConf } from 'headless-peers';
-       import { createClusterDns } from 'headless-peers/testing';
-       ${exercise}`,
+      `import { createRequire } from 'node:module';
+       import { watchPeers, DnsError } from 'headless-peers';
+       const required = createRequire(import.meta.url)('headless-peers');
+       const watcher = watchPeers({ name: 'x.default.svc.cluster.local.', nameservers: ['127.0.0.1:9'] });
+       const pool = required.createPeerPool({ watcher, connect: async () => ({}), destroy: () => {} });
+       await pool.close();
+       await watcher.close();
+       console.log(JSON.stringify({ sameClass: required.DnsError === DnsError }));`,
     ]);
-    expect(JSON.parse(out)).toEqual(expected);
+    expect(JSON.parse(out)).toEqual({ sameClass: true });
+  });
+
+  it('bundles none of its dependencies: they are imported, one copy each, from the user’s node_modules', () => {
+    const dist = join(consumer, 'node_modules/headless-peers/dist');
+    const code = readdirSync(dist, { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => readFileSync(join(dist, file), 'utf8'))
+      .join('\n');
+    for (const dependency of ['dns-packet', 'p-retry', 'eventemitter3']) {
+      expect(code).toMatch(new RegExp(`from ["']${dependency}["']`));
+    }
+    // Code of theirs that would be here if they were bundled.
+    expect(code).not.toContain('@leichtgewicht/ip-codec');
+    expect(code).not.toContain('is-network-error');
+    const installed = readdirSync(join(consumer, 'node_modules'));
+    expect(installed).toEqual(expect.arrayContaining(['dns-packet', 'p-retry', 'eventemitter3']));
+  });
+
+  it('type-checks a TypeScript project with skipLibCheck: false and no @types/dns-packet', () => {
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    writeFileSync(
+      join(consumer, 'consumer.ts'),
+      `import { DnsClient, type DnsRecord, bootstrap, watchPeers } from 'headless-peers';
+import { createClusterDns } from 'headless-peers/testing';
+
+const dns = await createClusterDns();
+const client = new DnsClient({ nameservers: [dns.nameserver] });
+const result = await client.query('x.default.svc.cluster.local', 'SRV');
+const first: DnsRecord | undefined = result.answers[0];
+if (first?.type === 'SRV') {
+  const port: number = first.data.port;
+  console.log(port);
+}
+// @ts-expect-error a record's name is a string: were the records \`any\`, this would compile
+const wrong: number | undefined = result.answers[0]?.name;
+console.log(wrong, typeof bootstrap, typeof watchPeers);
+`,
+    );
+    expect(readdirSync(join(consumer, 'node_modules/@types'))).toEqual(['node']);
+    sh(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', consumer], consumer);
   });
 
   it('ships a CLI that answers --help', () => {
-    expect(run([join(root, 'dist/cli/main.js'), '--help'])).toMatch(/Usage: headless-peers/);
+    expect(node([join(consumer, 'node_modules/headless-peers/dist/cli/main.js'), '--help'])).toMatch(
+      /Usage: headless-peers/,
+    );
   });
 });

@@ -8,7 +8,9 @@
  * - `EBADRESP`: an answer that matched the question but could not be used.
  * - `ECONNREFUSED`: the network said nobody listens there.
  * - `ECANCELLED`: the query was aborted or its client closed.
- * - `EINVAL`: a name or record type that cannot be asked.
+ *
+ * Bad arguments (a name that cannot be asked, an unknown record type, a bad option) are a
+ * `TypeError`, thrown before anything is sent, never a DnsError.
  */
 export type DnsErrorCode =
   | 'ENOTFOUND'
@@ -18,8 +20,7 @@ export type DnsErrorCode =
   | 'ETIMEOUT'
   | 'EBADRESP'
   | 'ECONNREFUSED'
-  | 'ECANCELLED'
-  | 'EINVAL';
+  | 'ECANCELLED';
 
 // Worth asking again (possibly another server): the next answer may differ.
 const RETRYABLE: ReadonlySet<DnsErrorCode> = new Set(['ESERVFAIL', 'EREFUSED', 'ETIMEOUT', 'EBADRESP', 'ECONNREFUSED']);
