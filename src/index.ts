@@ -7,6 +7,7 @@ export { PoolError } from './pool/errors.js';
 export type { Strategy } from './pool/pick.js';
 export type { Lease, PeerPoolEvents, PeerPoolOptions, PoolStats, UnhealthyReason } from './pool/pool.js';
 export { createPeerPool, PeerPool } from './pool/pool.js';
+export type { ChangedFields, PeerUpdate } from './watch/diff.js';
 export type { PeerQueryOptions } from './watch/options.js';
 export type { Peer } from './watch/peer.js';
 export type { ResolvePeersOptions } from './watch/resolve.js';

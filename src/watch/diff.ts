@@ -1,11 +1,26 @@
 import type { Peer } from './peer.js';
 
+/** Which parts of an updated peer changed: a listener can skip weight-only updates. */
+export interface ChangedFields {
+  addresses: boolean;
+  port: boolean;
+  weight: boolean;
+  priority: boolean;
+}
+
+/** A peer that changed, the object it was, and what changed. */
+export interface PeerUpdate {
+  peer: Peer;
+  previous: Peer;
+  changes: ChangedFields;
+}
+
 /** How the peer set of one poll differs from the one before. */
 export interface PeerDiff {
   /** In `next`, not in `current`. */
   joined: Peer[];
   /** In both with the same id, but other addresses, port, weight, priority or name. */
-  updated: { peer: Peer; previous: Peer }[];
+  updated: PeerUpdate[];
   /** In `current`, not in `next`. */
   missing: Peer[];
   /** In both and the same (their TTL may have changed): the objects of `current`. */
@@ -45,13 +60,23 @@ export function diffPeers(current: readonly Peer[], next: readonly Peer[]): Peer
       i++;
       j++;
     } else {
-      diff.updated.push({ peer: after, previous: before });
+      diff.updated.push({ peer: after, previous: before, changes: changedFields(before, after) });
       diff.kept.push(after);
       i++;
       j++;
     }
   }
   return diff;
+}
+
+/** What differs between two objects of one peer. */
+export function changedFields(previous: Peer, peer: Peer): ChangedFields {
+  return {
+    addresses: !sameList(previous.addresses, peer.addresses),
+    port: previous.port !== peer.port,
+    weight: previous.weight !== peer.weight,
+    priority: previous.priority !== peer.priority,
+  };
 }
 
 /** Same member as far as a user can tell; the TTL alone is not a change. */

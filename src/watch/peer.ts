@@ -19,6 +19,11 @@ export interface Peer {
   ordinal?: number;
   /** Smallest TTL of the records this peer came from, in seconds. */
   ttl: number;
+  /**
+   * Set while the peer is missing from the latest answers but held by `leaveAfter`: when it
+   * went missing (`Date.now()`). Writers can skip such a member; it has not left.
+   */
+  absentSince?: number;
 }
 
 /** The id of a peer at `address` (and `port`): `10.0.0.1`, `10.0.0.1:80`, `[fd00::1]:80`. */

@@ -7,7 +7,7 @@ import { shareAborts } from '../wire/abort.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
 import { cancelWake, SLOT_MS, type Slot, wakeNear } from './coalesce.js';
-import { diffPeers, mergeById, sameList } from './diff.js';
+import { type ChangedFields, diffPeers, mergeById, type PeerUpdate, sameList } from './diff.js';
 import { type PeerQuery, type PeerQueryOptions, toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
 import { Poller, type PollOutcome } from './poll.js';
@@ -63,7 +63,7 @@ export type LeaveReason = 'absent' | 'empty';
 export interface PeerChange {
   joined: Peer[];
   left: Peer[];
-  updated: { peer: Peer; previous: Peer }[];
+  updated: PeerUpdate[];
   /** The whole set after the change, sorted by id. */
   peers: Peer[];
 }
@@ -72,7 +72,12 @@ export interface PeerChange {
 export interface PeerWatcherEvents {
   'peer-joined': (peer: Peer) => void;
   'peer-left': (peer: Peer, reason: LeaveReason) => void;
-  'peer-updated': (peer: Peer, previous: Peer) => void;
+  /** Same id, other addresses, port, weight or priority: `changes` says which. */
+  'peer-updated': (peer: Peer, previous: Peer, changes: ChangedFields) => void;
+  /** A member missing from the latest answer, held by `leaveAfter` (its `absentSince` is set). */
+  'peer-missing': (peer: Peer) => void;
+  /** A held member back in the answers before it left. */
+  'peer-returned': (peer: Peer) => void;
   changed: (change: PeerChange) => void;
   error: (error: DnsError) => void;
 }
@@ -553,32 +558,42 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.stats.truncations += outcome.truncations;
     this.stats.tcpFallbacks += outcome.truncations;
     this.lastTtl = outcome.ttl;
-    if (outcome.kind === 'empty') {
-      const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
-      this.stability.succeeded(this.emptyStreak === 0, now);
-      if (this.emptyStreak++ === 0) this.emptySince = now;
-      const { confirmEmpty, leaveAfter } = this.settings;
-      debug(
-        '%s is empty (%s), %d of %d polls, %d of %d ms',
-        this.query.name,
-        outcome.reason,
-        this.emptyStreak,
-        confirmEmpty,
-        now - this.emptySince,
-        leaveAfter,
-      );
-      if (this.emptyStreak >= confirmEmpty && now - this.emptySince >= leaveAfter) {
-        change.left.push(...this.members);
-        this.members = [];
-        this.absentSince.clear();
-      }
-      this.announce(change, 'empty');
-      return;
+    if (outcome.kind === 'empty') this.applyEmpty(outcome.reason, now);
+    else this.applyRecords(outcome.peers, now);
+  }
+
+  // An empty answer: every member is missing from it, and all leave once confirmEmpty polls
+  // agree and leaveAfter has passed since the first.
+  private applyEmpty(reason: string, now: number): void {
+    const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
+    const missing: Peer[] = [];
+    this.stability.succeeded(this.emptyStreak === 0, now);
+    if (this.emptyStreak++ === 0) this.emptySince = now;
+    const { confirmEmpty, leaveAfter } = this.settings;
+    debug(
+      '%s is empty (%s), %d of %d polls, %d of %d ms',
+      this.query.name,
+      reason,
+      this.emptyStreak,
+      confirmEmpty,
+      now - this.emptySince,
+      leaveAfter,
+    );
+    if (this.emptyStreak >= confirmEmpty && now - this.emptySince >= leaveAfter) {
+      change.left = this.members;
+      this.members = [];
+      this.absentSince.clear();
+    } else {
+      for (const peer of this.members) if (this.markMissing(peer, now)) missing.push(peer);
     }
+    this.announce(change, 'empty', NO_PEERS, missing);
+  }
+
+  private applyRecords(peers: Peer[], now: number): void {
     const wasEmpty = this.emptyStreak > 0;
     this.emptyStreak = 0;
     const { excluded } = this;
-    const polled = excluded === undefined ? outcome.peers : outcome.peers.filter((peer) => !isSelf(peer, excluded));
+    const polled = excluded === undefined ? peers : peers.filter((peer) => !isSelf(peer, excluded));
     // A steady service: the poller gave every member again, the same objects (their TTLs
     // updated) in the same order, and none is held. Nothing to compare, nothing to announce.
     if (this.succeeded && this.absentSince.size === 0 && sameList(this.members, polled)) {
@@ -595,33 +610,49 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     for (let i = 0; i < kept.length; i++) (kept[i] as Peer).ttl = (polled[i] as Peer).ttl;
     change.joined = diff.joined;
     change.updated = diff.updated;
-    // Whether the answer differs from the one before: a peer joined, changed or left, went
-    // missing or came back.
-    let answerChanged = wasEmpty || !this.succeeded || diff.joined.length + diff.updated.length > 0;
+    // Held members in the answer again; then missing ones, which leave once absent for
+    // leaveAfter and are held (still members) until then.
+    const returned: Peer[] = [];
     if (this.absentSince.size > 0) {
-      const absent = this.absentSince.size;
-      for (const peer of diff.same) this.absentSince.delete(peer.id);
-      for (const { peer } of diff.updated) this.absentSince.delete(peer.id);
-      if (this.absentSince.size !== absent) answerChanged = true;
+      for (const peer of diff.same) if (this.markReturned(peer)) returned.push(peer);
+      for (const { peer, previous } of diff.updated) if (this.markReturned(previous)) returned.push(peer);
     }
-    // Missing peers leave once absent for leaveAfter; until then they stay members.
+    const missing: Peer[] = [];
     const held: Peer[] = [];
     for (const peer of diff.missing) {
-      if (!this.absentSince.has(peer.id)) answerChanged = true;
-      const since = this.absentSince.get(peer.id) ?? now;
-      if (now - since >= this.settings.leaveAfter) {
+      if (this.markMissing(peer, now)) missing.push(peer);
+      if (now - (this.absentSince.get(peer.id) ?? now) >= this.settings.leaveAfter) {
         this.absentSince.delete(peer.id);
         change.left.push(peer);
       } else {
-        this.absentSince.set(peer.id, since);
         held.push(peer);
       }
     }
     if (change.joined.length + change.updated.length + change.left.length > 0) {
       this.members = held.length === 0 ? kept : mergeById(kept, held);
     }
+    // Whether the answer differs from the one before, for settled().
+    const answerChanged =
+      wasEmpty || !this.succeeded || diff.joined.length + diff.updated.length + returned.length + missing.length > 0;
     this.stability.succeeded(answerChanged, now);
-    this.announce(change, 'absent');
+    // A member that went missing and left in the same poll (no leaveAfter) only left.
+    const stillHeld = missing.filter((peer) => this.absentSince.has(peer.id));
+    this.announce(change, 'absent', returned, stillHeld);
+  }
+
+  // A member absent from this answer: true when it was not missing before.
+  private markMissing(peer: Peer, now: number): boolean {
+    if (this.absentSince.has(peer.id)) return false;
+    this.absentSince.set(peer.id, now);
+    peer.absentSince = now;
+    return true;
+  }
+
+  // A member in this answer again: true when it was missing.
+  private markReturned(peer: Peer): boolean {
+    if (!this.absentSince.delete(peer.id)) return false;
+    delete peer.absentSince;
+    return true;
   }
 
   private deliver(emit: () => void): void {
@@ -632,24 +663,32 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     }
   }
 
-  private announce(change: PeerChange, reason: LeaveReason): void {
+  private announce(change: PeerChange, reason: LeaveReason, returned: readonly Peer[], missing: readonly Peer[]): void {
     const first = !this.succeeded;
     this.succeeded = true;
     const changed = change.joined.length + change.left.length + change.updated.length > 0;
-    if (changed) {
-      change.peers = this.peers();
+    if (changed) change.peers = this.peers();
+    if (changed || returned.length + missing.length > 0) {
       debug(
-        '%s: %d joined, %d updated, %d left (%s), %d peers',
+        '%s: %d joined, %d updated, %d returned, %d missing, %d left (%s), %d peers',
         this.query.name,
         change.joined.length,
         change.updated.length,
+        returned.length,
+        missing.length,
         change.left.length,
         reason,
-        change.peers.length,
+        this.members.length,
       );
-      for (const peer of change.joined) this.deliver(() => this.emit('peer-joined', peer));
-      for (const { peer, previous } of change.updated) this.deliver(() => this.emit('peer-updated', peer, previous));
-      for (const peer of change.left) this.deliver(() => this.emit('peer-left', peer, reason));
+    }
+    for (const peer of change.joined) this.deliver(() => this.emit('peer-joined', peer));
+    for (const { peer, previous, changes } of change.updated) {
+      this.deliver(() => this.emit('peer-updated', peer, previous, changes));
+    }
+    for (const peer of returned) this.deliver(() => this.emit('peer-returned', peer));
+    for (const peer of missing) this.deliver(() => this.emit('peer-missing', peer));
+    for (const peer of change.left) this.deliver(() => this.emit('peer-left', peer, reason));
+    if (changed) {
       this.deliver(() => this.emit('changed', change));
       for (const queue of this.iterators) queue.push(change);
     }
@@ -657,6 +696,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.polled();
   }
 }
+
+const NO_PEERS: readonly Peer[] = Object.freeze([]);
 
 /** Checks the options of `settled()` and `bootstrap()`, throwing a TypeError that names the bad one. */
 export function checkSettled(options: SettledOptions): { min: number; stableFor: number } {

@@ -253,6 +253,66 @@ describe('watchPeers', () => {
     expect(events).toEqual(['left 10.0.0.2:9092 absent', 'changed 2']);
   });
 
+  it('marks a held member absentSince, with peer-missing when it goes and peer-returned when it comes back', async () => {
+    const watcher = watch({ respectTtl: false, interval: 1000, leaveAfter: 2500, port: 9092 });
+    await watcher.ready();
+    const events: string[] = [];
+    watcher.on('peer-missing', (peer) => events.push(`missing ${peer.id} since ${peer.absentSince}`));
+    watcher.on('peer-returned', (peer) => events.push(`returned ${peer.id} ${peer.absentSince}`));
+    watcher.on('peer-left', (peer, reason) => events.push(`left ${peer.id} ${reason}`));
+    dns.setReady('kafka-headless', 'kafka-1', false);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 2);
+    const wentAt = Date.now();
+    expect(events).toEqual([`missing 10.0.0.2:9092 since ${wentAt}`]);
+    expect(watcher.peers().map((peer) => [peer.id, peer.absentSince])).toEqual([
+      ['10.0.0.1:9092', undefined],
+      ['10.0.0.2:9092', wentAt],
+      ['10.0.0.3:9092', undefined],
+    ]);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 3);
+    expect(events).toHaveLength(1); // missing once, not at every poll
+    dns.setReady('kafka-headless', 'kafka-1', true);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 4);
+    expect(events.slice(1)).toEqual(['returned 10.0.0.2:9092 undefined']);
+    expect(watcher.peers().every((peer) => peer.absentSince === undefined)).toBe(true);
+    // An empty blip: every member missing, then back.
+    for (let i = 0; i < 3; i++) dns.setReady('kafka-headless', `kafka-${i}`, false);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 5);
+    for (let i = 0; i < 3; i++) dns.setReady('kafka-headless', `kafka-${i}`, true);
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 6);
+    expect(events.slice(2).map((event) => event.split(' ').slice(0, 2).join(' '))).toEqual([
+      'missing 10.0.0.1:9092',
+      'missing 10.0.0.2:9092',
+      'missing 10.0.0.3:9092',
+      'returned 10.0.0.1:9092',
+      'returned 10.0.0.2:9092',
+      'returned 10.0.0.3:9092',
+    ]);
+    expect(events.some((event) => event.startsWith('left'))).toBe(false);
+  });
+
+  it('tells a peer-updated listener what changed: a weight-only update is not a move', async () => {
+    const watcher = watch({ respectTtl: false, interval: 1000 });
+    await watcher.ready();
+    const updates: [string, object][] = [];
+    watcher.on('peer-updated', (peer, _previous, changes) => updates.push([peer.id, changes]));
+    addKafka(3); // CoreDNS-style weights: floor(100 / 4) for everyone
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 2);
+    const weightOnly = { addresses: false, port: false, weight: true, priority: false };
+    expect(updates).toEqual([0, 1, 2].map((i) => [id(i), weightOnly]));
+    updates.length = 0;
+    addKafka(1, '10.0.0.99'); // a restart with a new IP
+    await vi.advanceTimersByTimeAsync(1000);
+    await polled(watcher, 3);
+    expect(updates).toEqual([[id(1), { addresses: true, port: false, weight: false, priority: false }]]);
+  });
+
   it('keeps membership through failures, emits error each time, backs off to the cap, and recovers silently', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0); // p-retry's randomisation multiplies by 1 + random
     const watcher = watch({ respectTtl: false, interval: 5000, minInterval: 1000, maxInterval: 8000 });
