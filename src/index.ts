@@ -5,7 +5,15 @@ export { podName, serviceName, srvName } from './k8s/names.js';
 export type { PoolErrorCode } from './pool/errors.js';
 export { PoolError } from './pool/errors.js';
 export type { Strategy } from './pool/pick.js';
-export type { Lease, PeerPoolEvents, PeerPoolOptions, PoolStats, UnhealthyReason } from './pool/pool.js';
+export type {
+  AcquireOptions,
+  EachResult,
+  Lease,
+  PeerPoolEvents,
+  PeerPoolOptions,
+  PoolStats,
+  UnhealthyReason,
+} from './pool/pool.js';
 export { createPeerPool, PeerPool } from './pool/pool.js';
 export type { ChangedFields, PeerUpdate } from './watch/diff.js';
 export type { PeerQueryOptions } from './watch/options.js';

@@ -90,9 +90,24 @@ interface Member<C> {
 }
 
 interface Waiter<C> {
+  /** The one peer it waits for, by id; any healthy peer when undefined. */
+  peer: string | undefined;
   resolve: (lease: Lease<C>) => void;
   reject: (error: PoolError) => void;
 }
+
+/** Options of {@link PeerPool.acquire}. */
+export interface AcquireOptions {
+  /** Lease a connection to this peer (or peer id) only, waiting while it is not healthy. */
+  peer?: Peer | string;
+  /** Stops waiting: the promise rejects with `ENOPEER`. */
+  signal?: AbortSignal;
+}
+
+/** What {@link PeerPool.each} did with one member. */
+export type EachResult<T> =
+  | { peer: Peer; status: 'fulfilled'; value: T }
+  | { peer: Peer; status: 'rejected'; reason: unknown };
 
 const RECONNECT_CAP = 30_000;
 const MAX_MS = 2_147_483_647;
@@ -183,18 +198,28 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   }
 
   /**
-   * Lends a healthy peer and one of its connections. Waits while no peer is healthy, until
-   * one is or `signal` ends (then rejects with `ENOPEER`) or the pool closes (`ECLOSED`).
-   * Give the lease back with {@link release}.
+   * Lends a healthy peer (or, with `peer`, that one peer) and one of its connections. Waits
+   * while none is healthy, until one is or `signal` ends (then rejects with `ENOPEER`) or the
+   * pool closes (`ECLOSED`). Give the lease back with {@link release}.
+   *
+   * @example
+   * const lease = await pool.acquire({ peer: leader, signal: AbortSignal.timeout(1000) });
    */
-  acquire(options: { signal?: AbortSignal } = {}): Promise<Lease<C>> {
+  acquire(options: AcquireOptions = {}): Promise<Lease<C>> {
     if (this.closing) return Promise.reject(new PoolError('ECLOSED', 'the pool is closed'));
-    const lease = this.lend();
+    let peer: string | undefined;
+    try {
+      peer = peerIdOf(options.peer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const lease = this.lendTo(peer);
     if (lease) return Promise.resolve(lease);
     const { signal } = options;
-    if (signal?.aborted) return Promise.reject(this.noPeer(signal.reason));
+    if (signal?.aborted) return Promise.reject(this.noPeer(signal.reason, peer));
     return new Promise((resolve, reject) => {
       const waiter: Waiter<C> = {
+        peer,
         resolve: (value) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(value);
@@ -206,11 +231,49 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
       };
       const onAbort = () => {
         this.waiters.delete(waiter);
-        reject(this.noPeer(signal?.reason));
+        reject(this.noPeer(signal?.reason, peer));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * Runs `fn` once for every healthy member, in parallel, each with a lease on one of its
+   * connections, and releases each lease when its `fn` settles (a rejection counts as a
+   * failed lease, as `release(lease, { failed: true })`). Resolves, once every `fn` has
+   * settled, with one result per member, sorted by peer id: the fan-out of a write. `signal`
+   * is handed to every `fn`.
+   *
+   * @example
+   * const results = await pool.each((lease, signal) => put(lease.conn, key, value, signal));
+   * const acked = results.filter((result) => result.status === 'fulfilled').length;
+   */
+  async each<T>(
+    fn: (lease: Lease<C>, signal: AbortSignal | undefined) => T | Promise<T>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<EachResult<T>[]> {
+    if (typeof fn !== 'function') throw new TypeError(`fn: expected a function, got ${describe(fn)}`);
+    if (this.closing) throw new PoolError('ECLOSED', 'the pool is closed');
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const healthy = [...this.members.values()].filter((member) => member.healthy);
+    healthy.sort((a, b) => (a.peer.id < b.peer.id ? -1 : a.peer.id > b.peer.id ? 1 : 0));
+    return Promise.all(
+      healthy.map(async (member): Promise<EachResult<T>> => {
+        const lease = this.lendMember(member);
+        const { peer } = member;
+        if (lease === undefined) return { peer, status: 'rejected', reason: this.noPeer(undefined, peer.id) };
+        try {
+          const value = await fn(lease, signal);
+          this.release(lease);
+          return { peer: lease.peer, status: 'fulfilled', value };
+        } catch (reason) {
+          this.release(lease, { failed: true });
+          return { peer: lease.peer, status: 'rejected', reason };
+        }
+      }),
+    );
   }
 
   /**
@@ -450,6 +513,12 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     }
   }
 
+  private lendTo(peer: string | undefined): Lease<C> | undefined {
+    if (peer === undefined) return this.lend();
+    const member = this.members.get(peer);
+    return member?.healthy ? this.lendMember(member) : undefined;
+  }
+
   private lend(): Lease<C> | undefined {
     const candidates: (Candidate & { member: Member<C> })[] = [];
     for (const member of this.members.values()) {
@@ -467,7 +536,11 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
       | (Candidate & { member: Member<C> })
       | undefined;
     if (chosen === undefined) return undefined;
-    const { member } = chosen;
+    return this.lendMember(chosen.member);
+  }
+
+  // A lease on the member's open connection with the fewest leases out.
+  private lendMember(member: Member<C>): Lease<C> | undefined {
     let slot: Slot<C> | undefined;
     for (const candidate of member.slots) {
       if (candidate.state !== 'open' || candidate.retired) continue;
@@ -483,14 +556,30 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
 
   private serveWaiters(): void {
     for (const waiter of this.waiters) {
-      const lease = this.lend();
-      if (lease === undefined) return;
+      const lease = this.lendTo(waiter.peer);
+      if (lease === undefined) {
+        // Nobody healthy: no other waiter for any peer can be served either.
+        if (waiter.peer === undefined) return;
+        continue;
+      }
       this.waiters.delete(waiter);
       waiter.resolve(lease);
     }
   }
 
-  private noPeer(cause: unknown): PoolError {
+  private noPeer(cause: unknown, peer?: string): PoolError {
+    if (peer !== undefined) {
+      const member = this.members.get(peer);
+      const state =
+        member === undefined
+          ? 'not a member'
+          : member.ejected
+            ? 'ejected'
+            : this.hasOpenSlot(member)
+              ? 'unhealthy'
+              : 'not connected';
+      return new PoolError('ENOPEER', `peer ${peer} is not healthy (${state})`, cause);
+    }
     const stats = this.stats;
     return new PoolError(
       'ENOPEER',
@@ -553,6 +642,13 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     this.draining.clear();
     while (this.work.size > 0) await Promise.allSettled([...this.work]);
   }
+}
+
+function peerIdOf(peer: unknown): string | undefined {
+  if (peer === undefined || typeof peer === 'string') return peer;
+  const id = (peer as { id?: unknown } | null)?.id;
+  if (typeof id !== 'string') throw new TypeError(`peer: expected a Peer or a peer id, got ${describe(peer)}`);
+  return id;
 }
 
 /**

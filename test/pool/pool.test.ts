@@ -208,6 +208,68 @@ describe('createPeerPool', () => {
     p.release(lease);
   });
 
+  it('acquire({ peer }) leases that one peer, waits while it is down, and fails with ENOPEER naming it', async () => {
+    const p = pool();
+    await until(() => p.stats.healthy === 3, '3 healthy peers');
+    const target = watcher.peers()[1];
+    if (target === undefined) throw new Error('no peer 1');
+    for (let i = 0; i < 4; i++) {
+      const lease = await p.acquire({ peer: target });
+      expect(lease.peer.id).toBe(target.id);
+      p.release(lease);
+    }
+    const byId = await p.acquire({ peer: target.id });
+    expect(byId.peer.id).toBe(target.id);
+    p.release(byId);
+    await servers[1]?.kill();
+    await until(() => p.stats.healthy === 2, 'peer 1 unhealthy');
+    const error = await p.acquire({ peer: target, signal: AbortSignal.timeout(100) }).catch((err: unknown) => err);
+    expect(error).toMatchObject({
+      code: 'ENOPEER',
+      message: expect.stringContaining(`peer ${target.id} is not healthy`),
+    });
+    await expect(p.acquire({ peer: 'nobody:1', signal: AbortSignal.timeout(50) })).rejects.toThrow(/not a member/);
+    // Waiting for it while the others are healthy: served when it is back, not by another peer.
+    const waiting = p.acquire({ peer: target, signal: AbortSignal.timeout(5000) });
+    const other = await p.acquire();
+    expect(other.peer.id).not.toBe(target.id);
+    p.release(other);
+    await servers[1]?.restart();
+    const lease = await waiting;
+    expect(lease.peer.id).toBe(target.id);
+    p.release(lease);
+    await expect(p.acquire({ peer: 42 as unknown as string })).rejects.toThrow(/^peer: expected a Peer or a peer id/);
+  });
+
+  it('each() runs a function on every healthy member in parallel, releases each lease, and reports each outcome', async () => {
+    const p = pool({ maxFailures: 1, maxEjectedPercent: 100 });
+    await until(() => p.stats.healthy === 3, '3 healthy peers');
+    let inFlight = 0;
+    let most = 0;
+    const results = await p.each(async (lease) => {
+      most = Math.max(most, ++inFlight);
+      await lease.conn.ping();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight--;
+      if (lease.peer.name?.startsWith('echo-2.')) throw new Error('write refused');
+      return lease.peer.address;
+    });
+    expect(most).toBe(3);
+    expect(results.map((result) => [result.peer.name?.split('.')[0], result.status])).toEqual([
+      ['echo-0', 'fulfilled'],
+      ['echo-1', 'fulfilled'],
+      ['echo-2', 'rejected'],
+    ]);
+    expect(results[0]).toMatchObject({ value: '127.0.0.20' });
+    expect(results[2]).toMatchObject({ reason: new Error('write refused') });
+    expect(p.stats.leased).toBe(0);
+    // The rejection counted as a failed lease: with maxFailures 1, echo-2 is ejected.
+    expect(p.stats.ejected).toBe(1);
+    const next = await p.each((lease) => lease.peer.name?.split('.')[0]);
+    expect(next.map((result) => result.status === 'fulfilled' && result.value)).toEqual(['echo-0', 'echo-1']);
+    await expect(p.each((lease) => lease, { signal: AbortSignal.abort('stop') })).rejects.toBe('stop');
+  });
+
   it('close() destroys every connection, leased ones too, and rejects waiting acquires', async () => {
     const p = pool();
     await until(() => p.stats.healthy === 3, '3 healthy peers');
