@@ -1,3 +1,4 @@
+import { debuglog } from 'node:util';
 import { ordinalOf, reverseName, searchCandidates } from '../k8s/index.js';
 import type { DnsResult, QueryType } from '../wire/client.js';
 import { canonicalName } from '../wire/message.js';
@@ -32,6 +33,8 @@ export type PollOutcome =
       truncations: number;
       queries: number;
     };
+
+const debug = debuglog('headless-peers');
 
 // Shared by every address list that has no address: never pushed to (see Addresses).
 const NONE: string[] = [];
@@ -75,6 +78,7 @@ export class Poller {
     const run = new PollRun(this.query, signal, this);
     const { candidates } = this;
     let outcome: PollOutcome | undefined;
+    const tried: string[] = [];
     for (const candidate of candidates) {
       outcome =
         this.query.srvPrefix === undefined
@@ -82,9 +86,18 @@ export class Poller {
           : await this.srvMode(run, candidate.service, candidate.srv);
       // The search goes on only while the name does not exist (or holds nothing of the type).
       if (outcome.kind === 'records' || outcome.reason === 'no-addresses') break;
+      if (debug.enabled) tried.push(`${candidate.srv} (${outcome.reason})`);
     }
     if (outcome === undefined) throw new Error('no candidate names'); // searchCandidates never returns []
+    // A name that does not exist looks exactly like a service with no ready pods: say what was asked.
+    if (outcome.kind === 'empty' && tried.length > 0)
+      debug('%s: no such service, or no ready pods; asked %s', this.query.name, tried.join(', '));
     return outcome;
+  }
+
+  /** The names a poll asks, in search-list order (SRV names in SRV mode). */
+  askedNames(): string[] {
+    return this.candidates.map((candidate) => candidate.srv);
   }
 
   private async srvMode(run: PollRun, service: string, srvName: string): Promise<PollOutcome> {

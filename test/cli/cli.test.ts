@@ -1,7 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolvePeers } from '../../src/index.js';
 import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -13,9 +18,10 @@ interface Result {
   err: string;
 }
 
-function cli(args: string[]): Promise<Result> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: root, timeout: 30_000 }, (error, out, err) => {
+    const options = { cwd: root, timeout: 30_000, env: { ...process.env, ...env } };
+    execFile(process.execPath, [...CLI, ...args], options, (error, out, err) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out, err });
     });
   });
@@ -189,6 +195,92 @@ describe('headless-peers CLI', () => {
       ['node-0', 'form', 'node-0'],
       ...[1, 2, 3, 4].map((i) => [`node-${i}`, 'join', 'node-0']),
     ]);
+  });
+
+  it('resolve of a name that does not exist says so, and lists the names it asked; NODE_DEBUG logs them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hp-cli-'));
+    const conf = join(dir, 'resolv.conf');
+    writeFileSync(
+      conf,
+      `nameserver ${dns.nameserver}\nsearch default.svc.cluster.local svc.cluster.local\noptions ndots:5\n`,
+    );
+    try {
+      const result = await cli(['resolve', 'kafak-headless', '--port', 'kafka'], {
+        HEADLESS_PEERS_RESOLV_CONF: conf,
+        NODE_DEBUG: 'headless-peers',
+      });
+      expect(result.code).toBe(0);
+      expect(result.out).toBe(
+        [
+          'kafak-headless: no such service, or no ready pods. Asked, NXDOMAIN or NODATA each:',
+          '  _kafka._tcp.kafak-headless.default.svc.cluster.local',
+          '  _kafka._tcp.kafak-headless.svc.cluster.local',
+          '  _kafka._tcp.kafak-headless',
+          '',
+        ].join('\n'),
+      );
+      expect(result.err).toMatch(
+        /kafak-headless: no such service, or no ready pods; asked _kafka\._tcp\.kafak-headless\.default\.svc\.cluster\.local \(nxdomain\), /,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a flag of another command, naming it', async () => {
+    const result = await cli(['resolve', NAME, '--pod', 'service=x,ip=10.0.0.1']);
+    expect(result).toMatchObject({ code: 2, err: expect.stringContaining('--pod: not an option of resolve') });
+  });
+
+  it('dns runs the embedded cluster DNS as its own process: pods from flags and the control endpoint, until SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [...CLI, 'dns', '--json', '--ttl', '1', '--pod', 'service=web,name=web-0,ip=10.1.0.1,port.http=8080'],
+      { cwd: root },
+    );
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const { nameserver, control } = JSON.parse(line) as { nameserver: string; control: string };
+      const lookup = async () =>
+        (await resolvePeers({ name: 'web.default.svc.cluster.local.', port: 'http', nameservers: [nameserver] })).map(
+          (peer) => `${peer.name?.split('.')[0]} ${peer.address}`,
+        );
+      expect(await lookup()).toEqual(['web-0 10.1.0.1']);
+      const call = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${control}${path}`, {
+          method,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return [response.status, await response.json()];
+      };
+      expect(
+        await call('POST', '/pods', { service: 'web', name: 'web-1', ip: '10.1.0.2', ports: { http: 8080 } }),
+      ).toEqual([200, { added: 'web' }]);
+      expect(await lookup()).toEqual(['web-0 10.1.0.1', 'web-1 10.1.0.2']);
+      expect(await call('PUT', '/pods/web/web-0/ready', { ready: false })).toEqual([
+        200,
+        { pod: 'web-0', ready: false },
+      ]);
+      expect(await lookup()).toEqual(['web-1 10.1.0.2']);
+      expect(await call('DELETE', '/pods/web/web-1')).toEqual([200, { removed: 'web-1' }]);
+      expect(await lookup()).toEqual([]);
+      expect(await call('DELETE', '/pods/web/web-9')).toEqual([404, { error: 'no pod web-9 in service web' }]);
+      const [status, body] = await call('POST', '/pods', { service: 'web', ip: 'not-an-ip' });
+      expect([status, (body as { error: string }).error]).toEqual([400, expect.stringMatching(/^ip: /)]);
+      expect(await call('PUT', '/failure', { mode: 'refused' })).toEqual([200, { failure: 'refused' }]);
+      await expect(lookup()).rejects.toMatchObject({ code: 'EREFUSED' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('dns refuses a bad --pod with exit code 2 and a message naming the field', async () => {
+    const result = await cli(['dns', '--pod', 'service=web,name=web-0,ip=10.1.0.1,port.http=eighty']);
+    expect(result).toMatchObject({ code: 2, err: expect.stringContaining('--pod port.http: expected an integer') });
+    const bad = await cli(['dns', '--pod', 'service=web,ip=999.1.1.1']);
+    expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('ip: expected an IPv4 or IPv6 address') });
   });
 
   it('demo ends cleanly on Ctrl-C', async () => {
