@@ -23,8 +23,10 @@ const STEP_LIMIT = 5000;
 
 /**
  * Plays a short story against the embedded cluster DNS: 3 pods, scale to 5, a pod restarts
- * with a new IP, scale to 2, a DNS outage during which nothing leaves, scale to 0. Prints
- * each event as the watcher reports it. No cluster needed; ends by itself in a few seconds.
+ * with a new IP (its old record gone before the new one comes, as in Kubernetes), scale to 2,
+ * a DNS outage during which nothing leaves, scale to 0, and five pods that start at once and
+ * form one cluster. Prints each event as the watcher reports it. No cluster needed; ends by
+ * itself in a few seconds.
  * Resolves with `true` when the story ran to its end, `false` when `signal` stopped it.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
@@ -57,6 +59,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
       minInterval: 100,
       maxInterval: 800,
       confirmEmpty: 2,
+      // Longer than the demo's pod restart: a restart is then one update, not a leave and a join.
+      leaveAfter: 1000,
       timeout: 500,
       attempts: 1,
       signal: options.signal,
@@ -74,7 +78,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     await until('5 peers', () => w.peers().length === 5);
     table(w.peers());
 
-    say('kafka-1 restarts and gets a new IP (same name: an update, not a leave and a join)');
+    say(
+      'kafka-1 restarts: its record goes with the old pod, and the new pod (a new IP) is published once ready. ' +
+        'leaveAfter (1 s here) holds it meanwhile, so it is one update, same member, new address ' +
+        '(with the default leaveAfter: 0, a leave and then a join)',
+    );
+    dns.removePod(SERVICE, 'kafka-1');
+    await until('kafka-1 missing', () => w.peers().some((peer) => peer.absentSince !== undefined));
     pod(1, '10.244.3.77');
     await until('kafka-1 on its new IP', () => w.peers().some((peer) => peer.address === '10.244.3.77'));
     table(w.peers());
@@ -94,7 +104,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     const successes = w.stats.successes;
     await until('a good poll', () => w.stats.successes > successes);
 
-    say('scale to 0 pods: NXDOMAIN, and after 2 agreeing polls everyone leaves (reason "empty")');
+    say('scale to 0 pods: NXDOMAIN, and after 2 agreeing polls and leaveAfter everyone leaves (reason "empty")');
     for (const ordinal of [0, 1]) dns.removePod(SERVICE, `kafka-${ordinal}`);
     await until('0 peers', () => w.peers().length === 0);
     table(w.peers());

@@ -28,6 +28,12 @@ export function printEvents(watcher: PeerWatcher, out: NodeJS.WritableStream, op
   watcher.on('peer-left', (peer, reason) => {
     write({ event: 'peer-left', peer, reason }, `${paint('red', '- left   ')}  ${peer.id}  (${reason})`);
   });
+  watcher.on('peer-missing', (peer) => {
+    write({ event: 'peer-missing', peer }, `${paint('yellow', '? missing')}  ${peer.id}  (held by leaveAfter)`);
+  });
+  watcher.on('peer-returned', (peer) => {
+    write({ event: 'peer-returned', peer }, `${paint('green', '= back   ')}  ${peer.id}`);
+  });
   watcher.on('peer-updated', (peer, previous) => {
     const what = (['addresses', 'port', 'priority', 'weight'] as const)
       .map((key) => [
