@@ -346,9 +346,15 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     member.peer = peer;
     if (peer.address === previous.address && peer.port === previous.port) return;
     // Same member at a new address (a restarted StatefulSet pod): connect to the new one now;
-    // old connections close as soon as their leases come back.
+    // old connections close as soon as their leases come back. Failures and an ejection were
+    // the old endpoint's: the new one starts with a clean record.
     member.controller.abort();
     member.controller = new AbortController();
+    clearTimeout(member.ejectionTimer);
+    member.ejectionTimer = undefined;
+    member.ejected = false;
+    member.failures = 0;
+    member.ejections = 0;
     const leased: Slot<C>[] = [];
     for (const slot of member.slots) {
       slot.retired = true;

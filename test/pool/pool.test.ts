@@ -186,6 +186,30 @@ describe('createPeerPool', () => {
     expect(seen.has(`127.0.0.21:${servers[1]?.port}`)).toBe(false);
   });
 
+  it('lifts an ejection when the peer moves to a new address: a restarted pod is a new endpoint', async () => {
+    const p = pool({ maxFailures: 2, baseEjectionTime: 60_000 });
+    await until(() => p.stats.healthy === 3, '3 healthy peers');
+    const events: string[] = [];
+    p.on('healthy', (peer) => events.push(`healthy ${peer.name?.split('.')[0]} ${peer.address}`));
+    // echo-1 dies; leases to it fail until it is ejected (for a minute).
+    await servers[1]?.kill();
+    for (let failed = 0; failed < 2; ) {
+      const lease = await p.acquire({ signal: AbortSignal.timeout(2000) });
+      const ok = lease.peer.name?.startsWith('echo-1.') !== true;
+      if (!ok) failed++;
+      p.release(lease, { failed: !ok });
+    }
+    expect(p.stats.ejected).toBe(1);
+    // It comes back as a new pod at a new address (same port: the same peer id, an update):
+    // healthy as soon as it is connected.
+    const moved = await startEchoServer('127.0.0.98', servers[1]?.port);
+    servers.push(moved);
+    dns.addPod('echo', { name: 'echo-1', ip: moved.host, ports: { echo: moved.port } });
+    await until(() => p.stats.healthy === 3, 'the moved peer healthy');
+    expect(p.stats.ejected).toBe(0);
+    expect(events).toEqual(['healthy echo-1 127.0.0.98']);
+  });
+
   it('with every server down, acquire waits and fails with ENOPEER when its signal ends', async () => {
     const p = pool();
     await until(() => p.stats.healthy === 3, '3 healthy peers');
