@@ -9,6 +9,10 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'cli/main': 'src/cli/main.ts',
+    // Each adapter is its own subpath: the core never loads its peer library.
+    'adapters/grpc': 'src/adapters/grpc.ts',
+    'adapters/undici': 'src/adapters/undici.ts',
+    'adapters/otel': 'src/adapters/otel.ts',
   },
   format: ['esm'],
   dts: true,

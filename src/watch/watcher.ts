@@ -56,6 +56,12 @@ export interface SettledOptions {
   signal?: AbortSignal;
 }
 
+/** @internal What a poll came to, for whoever listens with `onPolled`. */
+export interface PollReport {
+  outcome: 'records' | 'empty' | 'failure';
+  durationMs: number;
+}
+
 /** Why a peer left. `absent`: no longer in the answers. `empty`: the service has no ready pods. */
 export type LeaveReason = 'absent' | 'empty';
 
@@ -165,7 +171,9 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   // This process, when the peers leave it out.
   private readonly excluded: SelfIdentity | undefined;
   // Called after every poll, answered or failed (bootstrap() probes then).
-  private readonly pollListeners = new Set<() => void>();
+  private readonly pollListeners = new Set<(report: PollReport) => void>();
+  // performance.now() when the poll in flight (or the last one) started.
+  private pollStartedAt = 0;
   // Date.now() of the first empty answer of the streak: a cache can serve one cached
   // NXDOMAIN to several polls, so the streak's length alone is no proof.
   private emptySince = 0;
@@ -327,10 +335,15 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   }
 
   /** @internal Calls `listener` after every poll, answered or failed; returns what stops it. */
-  onPolled(listener: () => void): () => void {
-    const once = () => listener();
-    this.pollListeners.add(once);
-    return () => this.pollListeners.delete(once);
+  onPolled(listener: (report: PollReport) => void): () => void {
+    const entry = (report: PollReport) => listener(report);
+    this.pollListeners.add(entry);
+    return () => this.pollListeners.delete(entry);
+  }
+
+  /** The service name watched, as given (`name`, or built from `service` and `namespace`). */
+  get service(): string {
+    return this.query.name;
   }
 
   /**
@@ -488,6 +501,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   // A promise chain rather than an async function: a step fewer on every poll.
   private pollOnce(): Promise<void> {
     const started = performance.now();
+    this.pollStartedAt = started;
     this.stats.polls++;
     const run: Promise<void> = this.poller.poll(this.closeSignal).then(
       (outcome) => {
@@ -524,13 +538,15 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     debug('poll of %s failed (%d in a row): %s', this.query.name, this.stats.consecutiveFailures, error.message);
     // Membership stays as it was: a failure is never an empty set.
     this.emit('error', error);
-    this.polled();
+    this.polled('failure');
     return error;
   }
 
-  // Tells whoever waits for polls (settled(), bootstrap()) that one ended.
-  private polled(): void {
-    for (const listener of [...this.pollListeners]) this.deliver(listener);
+  // Tells whoever waits for polls (settled(), bootstrap(), metrics) that one ended, and how.
+  private polled(outcome: PollReport['outcome']): void {
+    if (this.pollListeners.size === 0) return;
+    const report: PollReport = { outcome, durationMs: performance.now() - this.pollStartedAt };
+    for (const listener of [...this.pollListeners]) this.deliver(() => listener(report));
   }
 
   private closedError(what: string): DnsError {
@@ -598,7 +614,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     // updated) in the same order, and none is held. Nothing to compare, nothing to announce.
     if (this.succeeded && this.absentSince.size === 0 && sameList(this.members, polled)) {
       this.stability.succeeded(wasEmpty, now);
-      this.polled();
+      this.polled('records');
       return;
     }
     const change: PeerChange = { joined: [], left: [], updated: [], peers: [] };
@@ -693,7 +709,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       for (const queue of this.iterators) queue.push(change);
     }
     if (first) this.readyState.resolve(this.peers());
-    this.polled();
+    this.polled(reason === 'empty' ? 'empty' : 'records');
   }
 }
 
