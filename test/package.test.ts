@@ -33,11 +33,63 @@ const expected = {
   names: Array(6).fill('function'),
 };
 
+// Each adapter used through its subpath, `load` being import() or require().
+const ADAPTERS = `
+exports.run = async (load) => {
+  const grpc = await load('@grpc/grpc-js');
+  const { registerHeadlessResolver } = await load('headless-peers/grpc');
+  const { syncBalancedPool } = await load('headless-peers/undici');
+  const { instrument } = await load('headless-peers/otel');
+  const { BalancedPool } = await load('undici');
+  const { MeterProvider, MetricReader } = await load('@opentelemetry/sdk-metrics');
+  const { watchPeers } = await load('headless-peers');
+  const { createClusterDns } = await load('headless-peers/testing');
+  const http = await load('node:http');
+  const dns = await createClusterDns();
+  const json = { serialize: (v) => Buffer.from(JSON.stringify(v)), deserialize: (b) => JSON.parse(String(b)) };
+  const definition = { who: { path: '/t.E/Who', requestStream: false, responseStream: false,
+    requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize } };
+  const server = new grpc.Server();
+  server.addService(definition, { who: (_call, callback) => callback(null, { from: 'from echo-0' }) });
+  const grpcPort = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  dns.addPod('echo', { name: 'echo-0', ip: '127.0.0.1', ports: { grpc: grpcPort } });
+  registerHeadlessResolver({ grpc });
+  const Client = grpc.makeGenericClientConstructor(definition, 'E');
+  const client = new Client('headless://' + dns.nameserver + '/echo.default.svc.cluster.local.:grpc', grpc.credentials.createInsecure());
+  const reply = await new Promise((resolve, reject) => client.who({}, (e, v) => (e ? reject(e) : resolve(v))));
+  client.close();
+  server.forceShutdown();
+  const web = http.createServer((_req, res) => res.end('from web-0'));
+  await new Promise((resolve) => web.listen(0, '127.0.0.1', resolve));
+  dns.addPod('web', { name: 'web-0', ip: '127.0.0.1', ports: { http: web.address().port } });
+  const watcher = watchPeers({ name: 'web.default.svc.cluster.local.', port: 'http', nameservers: [dns.nameserver] });
+  await watcher.ready();
+  const pool = new BalancedPool([]);
+  const stopSync = syncBalancedPool(pool, watcher);
+  const body = await (await pool.request({ path: '/', method: 'GET' })).body.text();
+  stopSync();
+  await pool.close();
+  web.close();
+  class Reader extends MetricReader { async onForceFlush() {} async onShutdown() {} }
+  const reader = new Reader();
+  const provider = new MeterProvider({ readers: [reader] });
+  const stop = instrument(watcher, { meterProvider: provider });
+  const { resourceMetrics } = await reader.collect();
+  const peers = resourceMetrics.scopeMetrics[0].metrics.find((m) => m.descriptor.name === 'headless_peers.peers').dataPoints[0].value;
+  stop();
+  await provider.shutdown();
+  await watcher.close();
+  await dns.close();
+  return { grpc: reply.from, http: body, peers };
+};
+`;
+
 // What a user gets: a clean clone of the committed tree is packed (as `npm install <git url>`
 // and `npm publish` do), and the tarball installed into a project of its own.
 describe('the package, packed from a clean clone and installed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hp-package-'));
   const consumer = join(dir, 'consumer');
+  const bare = join(dir, 'bare');
   let files: string[] = [];
 
   function node(args: string[]): string {
@@ -56,7 +108,19 @@ describe('the package, packed from a clean clone and installed', () => {
       .map((path) => path.replace(/^package\//, ''));
     mkdirSync(consumer);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    sh(npm, ['install', tarball, '@types/node@^20', '--prefer-offline', '--no-audit', '--no-fund'], consumer);
+    const peers = [
+      '@grpc/grpc-js@^1.14.0',
+      'undici@^7.0.0',
+      '@opentelemetry/api@^1.9.0',
+      '@opentelemetry/sdk-metrics@^2.0.0',
+    ];
+    const install = ['install', '--prefer-offline', '--no-audit', '--no-fund'];
+    sh(npm, [...install, tarball, '@types/node@^20', ...peers], consumer);
+    // A project without any adapter's library: the core must not need one.
+    mkdirSync(bare);
+    writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare', private: true, type: 'module' }));
+    sh(npm, [...install, tarball], bare);
+    writeFileSync(join(consumer, 'adapters.cjs'), ADAPTERS);
   }, 180_000);
 
   afterAll(() => {
@@ -164,6 +228,44 @@ console.log(wrong, typeof bootstrap, typeof watchPeers);
     expect(readdirSync(join(consumer, 'node_modules/@types'))).toEqual(['node']);
     sh(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', consumer], consumer);
   });
+
+  it('loads none of the adapters’ libraries: the core works in a project that has none of them', () => {
+    expect(readdirSync(join(bare, 'node_modules'))).not.toEqual(expect.arrayContaining(['undici']));
+    const out = sh(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const core = await import('headless-peers');
+         const required = (await import('node:module')).createRequire(import.meta.url)('headless-peers');
+         const grpc = await import('headless-peers/grpc').then(() => 'loaded', (err) => err.code + ' ' + err.message.split("'")[1]);
+         console.log(JSON.stringify({ core: typeof core.watchPeers, required: typeof required.watchPeers, grpc }));`,
+      ],
+      bare,
+    );
+    expect(JSON.parse(out)).toEqual({
+      core: 'function',
+      required: 'function',
+      grpc: 'ERR_MODULE_NOT_FOUND @grpc/grpc-js',
+    });
+  });
+
+  for (const [form, entry] of [
+    [
+      'import',
+      `import('./adapters.cjs').then((m) => m.default.run((name) => import(name).then((mod) => mod.default && Object.keys(mod).length <= 2 ? mod.default : mod)))`,
+    ],
+    ['require()', `require('./adapters.cjs').run(async (name) => require(name))`],
+  ] as const) {
+    it(`serves each adapter's subpath through ${form}: a gRPC call, an HTTP request and a metric, each through the library it adapts`, () => {
+      const out = node([
+        `--input-type=${form === 'import' ? 'module' : 'commonjs'}`,
+        '-e',
+        `${entry}.then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`,
+      ]);
+      expect(JSON.parse(out)).toEqual({ grpc: 'from echo-0', http: 'from web-0', peers: 1 });
+    });
+  }
 
   it('ships a CLI that answers --help', () => {
     expect(node([join(consumer, 'node_modules/headless-peers/dist/cli/main.js'), '--help'])).toMatch(
