@@ -251,9 +251,10 @@ console.log(wrong, typeof bootstrap, typeof watchPeers);
   });
 
   for (const [form, entry] of [
+    // An ES module's namespace, or a CommonJS module's exports (its default export).
     [
       'import',
-      `import('./adapters.cjs').then((m) => m.default.run((name) => import(name).then((mod) => mod.default && Object.keys(mod).length <= 2 ? mod.default : mod)))`,
+      `import('./adapters.cjs').then((m) => m.default.run((name) => import(name).then((mod) => mod.default ?? mod)))`,
     ],
     ['require()', `require('./adapters.cjs').run(async (name) => require(name))`],
   ] as const) {
