@@ -19,8 +19,8 @@ export function comparePeers(a: Peer, b: Peer): number {
 
 /**
  * The lowest of `peers` (lowest ordinal; without one, lowest address, IPv4 first), or undefined
- * for none: the member that
- * forms the cluster when nobody has yet, for users running their own protocol.
+ * for none: the member that forms the cluster when nobody has yet, for users running their own
+ * protocol.
  *
  * @example
  * const first = lowestPeer(await watcher.settled({ min: 3 }));
