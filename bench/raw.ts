@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { encodeQuery } from '../src/wire/message.js';
+import { encodeQuestion } from '../src/wire/message.js';
 
 /** Pre-encoded queries on one connected socket, each resolved when its ID comes back. */
 export interface RawQueries {
@@ -28,7 +28,7 @@ export async function rawQueries(host: string, port: number): Promise<RawQueries
       new Promise<void>((resolve) => {
         let template = templates.get(type + name);
         if (template === undefined) {
-          template = encodeQuery(0, name, type, 1232);
+          template = encodeQuestion(name, type, 1232).message;
           templates.set(type + name, template);
         }
         lastId = (lastId + 1) & 0xffff;

@@ -71,8 +71,7 @@ export class Poller {
 
   /**
    * One poll. Rejects with a DnsError when any needed answer failed: never a partial set.
-   * Every lookup listens to `signal` while it waits: give a signal made with
-   * `shareAborts`, whose listeners are cheap and unlimited in number.
+   * Every lookup listens to `signal` while it waits: give a signal with no listener limit.
    */
   async poll(signal?: AbortSignal): Promise<PollOutcome> {
     const run = new PollRun(this.query, signal, this);

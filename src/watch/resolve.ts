@@ -1,4 +1,4 @@
-import { shareAborts } from '../wire/abort.js';
+import { setMaxListeners } from 'node:events';
 import type { PeerQueryOptions } from './options.js';
 import { toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
@@ -21,10 +21,10 @@ export type ResolvePeersOptions = PeerQueryOptions;
  */
 export async function resolvePeers(options: ResolvePeersOptions): Promise<Peer[]> {
   const query = toPeerQuery(options);
-  // One listener on the caller's signal, however many lookups run under it; theirs are
-  // cheap entries under the call's own signal.
+  // One listener on the caller's signal, however many lookups run under it (64 at once for a
+  // big service's targets) on the call's own.
   const controller = new AbortController();
-  shareAborts(controller.signal);
+  setMaxListeners(0, controller.signal);
   const { signal } = options;
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();

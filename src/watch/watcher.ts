@@ -3,7 +3,6 @@ import { setMaxListeners } from 'node:events';
 import { debuglog } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
-import { shareAborts } from '../wire/abort.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
 import { cancelWake, SLOT_MS, type Slot, wakeNear } from './coalesce.js';
@@ -95,9 +94,9 @@ export interface WatcherStats {
   failures: number;
   /** Failed polls by DnsError code. */
   failuresByCode: Partial<Record<DnsErrorCode, number>>;
-  /** Answers that came truncated over UDP. */
+  /** Answers that came truncated (TC=1) over UDP, each asked again over TCP. */
   truncations: number;
-  /** Questions asked again over TCP. */
+  /** Of those, the ones TCP then answered whole: fewer than `truncations` when TCP to the server fails. */
   tcpFallbacks: number;
   /** Queries sent by polls. */
   queries: number;
@@ -148,9 +147,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   private members: Peer[] = [];
   private readonly absentSince = new Map<string, number>();
   private readonly closer = ((controller) => {
-    // Every lookup of every poll listens to it, as entries under one listener; users hand
-    // it to work of their own, with any number of listeners.
-    shareAborts(controller.signal);
+    // Every lookup in flight listens to it (64 at once for a big service's targets), and
+    // users hand it to work of their own.
     setMaxListeners(0, controller.signal);
     return controller;
   })(new AbortController());
@@ -532,6 +530,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
         : new DnsError('EBADRESP', 'poll failed', { hostname: this.query.name, cause: err });
     if (this.closed && error.code === 'ECANCELLED') return error;
     this.stability.failed();
+    if (error.truncated) this.stats.truncations++;
     this.stats.failures++;
     this.stats.consecutiveFailures++;
     this.stats.failuresByCode[error.code] = (this.stats.failuresByCode[error.code] ?? 0) + 1;

@@ -30,6 +30,7 @@ export interface DnsErrorDetails {
   server?: string | undefined;
   rcode?: string | undefined;
   cause?: unknown;
+  truncated?: boolean | undefined;
 }
 
 /**
@@ -50,6 +51,10 @@ export class DnsError extends Error {
   readonly server: string | undefined;
   /** Whether asking again may succeed (failures yes; NXDOMAIN, NODATA, cancellation no). */
   readonly retryable: boolean;
+  /** The UDP answer came truncated, and this failure came over TCP (is TCP to the server blocked?). */
+  readonly truncated: boolean;
+  // The message as given, for copies with more details.
+  private readonly text: string;
 
   constructor(code: DnsErrorCode, message: string, details: DnsErrorDetails = {}) {
     super(
@@ -63,5 +68,13 @@ export class DnsError extends Error {
     this.hostname = details.hostname;
     this.server = details.server;
     this.retryable = RETRYABLE.has(code);
+    this.truncated = details.truncated ?? false;
+    this.text = message;
+  }
+
+  /** This error with `details` added. */
+  with(details: DnsErrorDetails): DnsError {
+    const { hostname, server, rcode, cause, truncated } = this;
+    return new DnsError(this.code, this.text, { hostname, server, rcode, cause, truncated, ...details });
   }
 }
