@@ -1,6 +1,7 @@
 import type { Peer } from '../watch/peer.js';
 import { checkSettled, isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
+import { withDeadline } from '../wire/deadline.js';
 import { DnsError } from '../wire/errors.js';
 import { lowestPeer } from './lowest.js';
 
@@ -120,8 +121,6 @@ function closed(watcher: PeerWatcher): DnsError {
   });
 }
 
-const PROBE_TIMED_OUT = new Error('probe timed out');
-
 /** One bootstrap: a probe round after every poll of the watcher, until one decides. */
 class Bootstrapper {
   // Aborts the probes in flight once the outcome is known.
@@ -218,25 +217,10 @@ class Bootstrapper {
 
   private async probeOne(peer: Peer): Promise<boolean> {
     const { probe, probeTimeout } = this.settings;
-    const controller = new AbortController();
-    const stop = () => controller.abort(this.done.signal.reason);
-    this.done.signal.addEventListener('abort', stop, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    // A probe that ignores its signal still ends the round on time.
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort(PROBE_TIMED_OUT);
-        resolve(false);
-      }, probeTimeout);
-    });
     try {
-      const answer = await Promise.race([Promise.resolve().then(() => probe(peer, controller.signal)), timedOut]);
-      return answer === true;
+      return (await withDeadline((signal) => probe(peer, signal), probeTimeout, 'probe', this.done.signal)) === true;
     } catch {
       return false;
-    } finally {
-      clearTimeout(timer);
-      this.done.signal.removeEventListener('abort', stop);
     }
   }
 }

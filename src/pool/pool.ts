@@ -3,8 +3,9 @@ import pRetry from 'p-retry';
 import type { Peer } from '../watch/peer.js';
 import { isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
+import { withDeadline } from '../wire/deadline.js';
 import { PoolError } from './errors.js';
-import { type Candidate, newPickState, pick, type Strategy } from './pick.js';
+import { Picker, type Strategy } from './pick.js';
 
 /** Options of {@link createPeerPool}. */
 export interface PeerPoolOptions<C> {
@@ -77,6 +78,10 @@ interface Slot<C> {
 
 interface Member<C> {
   peer: Peer;
+  // What the picker reads: the peer's id, priority and weight, and the leases out.
+  id: string;
+  priority: number;
+  weight: number;
   slots: Slot<C>[];
   pending: number;
   failures: number;
@@ -123,7 +128,8 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   private readonly waiters = new Set<Waiter<C>>();
   private readonly leases = new WeakMap<Lease<C>, { member: Member<C>; slot: Slot<C> }>();
   private readonly work = new Set<Promise<unknown>>();
-  private readonly pickState = newPickState();
+  // The healthy members, ready for acquire() to pick from without looking at them all.
+  private readonly picker = new Picker<Member<C>>();
   private closing: Promise<void> | undefined;
 
   constructor(options: PeerPoolOptions<C>) {
@@ -170,13 +176,11 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
 
   /** The pool's counters now. */
   get stats(): PoolStats {
-    let healthy = 0;
     let ejected = 0;
     let connections = 0;
     let connecting = 0;
     let leased = 0;
     for (const member of this.members.values()) {
-      if (member.healthy) healthy++;
       if (member.ejected) ejected++;
       for (const slot of member.slots) {
         if (slot.state === 'open') connections++;
@@ -187,7 +191,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     for (const member of this.draining) leased += member.pending;
     return {
       members: this.members.size,
-      healthy,
+      healthy: this.picker.size,
       ejected,
       connections,
       connecting,
@@ -312,6 +316,9 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     if (this.closing || this.members.has(peer.id)) return;
     const member: Member<C> = {
       peer,
+      id: peer.id,
+      priority: peer.priority ?? 0,
+      weight: peer.weight ?? 1,
       slots: [],
       pending: 0,
       failures: 0,
@@ -332,7 +339,6 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     const member = this.members.get(peer.id);
     if (member === undefined) return;
     this.members.delete(peer.id);
-    this.pickState.current.delete(peer.id);
     this.stopMember(member);
     member.draining = true;
     this.setHealth(member, false, 'left');
@@ -344,6 +350,11 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     const member = this.members.get(peer.id);
     if (member === undefined) return;
     member.peer = peer;
+    if (member.priority !== (peer.priority ?? 0) || member.weight !== (peer.weight ?? 1)) {
+      member.priority = peer.priority ?? 0;
+      member.weight = peer.weight ?? 1;
+      this.picker.update(member);
+    }
     if (peer.address === previous.address && peer.port === previous.port) return;
     // Same member at a new address (a restarted StatefulSet pod): connect to the new one now;
     // old connections close as soon as their leases come back. Failures and an ejection were
@@ -404,27 +415,15 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   }
 
   private async connectOnce(peer: Peer, memberSignal: AbortSignal): Promise<C> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(memberSignal.reason);
-    memberSignal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(
-      () => controller.abort(new Error(`connect timed out after ${this.options.connectTimeout} ms`)),
-      this.options.connectTimeout,
-    );
-    timer.unref();
     try {
-      const connecting = this.options.connect(peer, controller.signal);
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-      });
-      aborted.catch(() => {});
-      const conn = await Promise.race([connecting, aborted]);
-      return conn;
+      return await withDeadline(
+        (signal) => this.options.connect(peer, signal),
+        this.options.connectTimeout,
+        'connect',
+        memberSignal,
+      );
     } catch (err) {
       throw err instanceof Error ? err : new Error(String(err));
-    } finally {
-      clearTimeout(timer);
-      memberSignal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -444,24 +443,12 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     await Promise.all(
       open.map(async (slot) => {
         const conn = slot.conn as C;
-        const controller = new AbortController();
-        const timer = setTimeout(
-          () => controller.abort(new Error(`check timed out after ${this.options.checkTimeout} ms`)),
-          this.options.checkTimeout,
-        );
-        timer.unref();
         let error: unknown;
         try {
-          const aborted = new Promise<never>((_, reject) =>
-            controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-          );
-          aborted.catch(() => {});
-          const result = await Promise.race([check(conn, controller.signal), aborted]);
+          const result = await withDeadline((signal) => check(conn, signal), this.options.checkTimeout, 'check');
           if (result === false) error = new Error('check returned false');
         } catch (err) {
           error = err;
-        } finally {
-          clearTimeout(timer);
         }
         if (error === undefined || member.draining || this.closing || slot.conn !== conn) return;
         allPassed = false;
@@ -511,6 +498,8 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   private setHealth(member: Member<C>, healthy: boolean, reason: UnhealthyReason, error?: unknown): void {
     if (member.healthy === healthy) return;
     member.healthy = healthy;
+    if (healthy) this.picker.add(member);
+    else this.picker.remove(member);
     if (healthy) {
       this.emit('healthy', member.peer);
       this.serveWaiters();
@@ -526,23 +515,8 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   }
 
   private lend(): Lease<C> | undefined {
-    const candidates: (Candidate & { member: Member<C> })[] = [];
-    for (const member of this.members.values()) {
-      if (!member.healthy) continue;
-      candidates.push({
-        id: member.peer.id,
-        priority: member.peer.priority ?? 0,
-        weight: member.peer.weight ?? 1,
-        pending: member.pending,
-        member,
-      });
-    }
-    candidates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const chosen = pick(candidates, this.options.strategy, this.pickState) as
-      | (Candidate & { member: Member<C> })
-      | undefined;
-    if (chosen === undefined) return undefined;
-    return this.lendMember(chosen.member);
+    const member = this.picker.pick(this.options.strategy);
+    return member === undefined ? undefined : this.lendMember(member);
   }
 
   // A lease on the member's open connection with the fewest leases out.
