@@ -25,7 +25,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!existsSync(join(root, 'dist/index.js')))
   execFileSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore' });
 const built = '../dist/index.js';
-const { DnsClient, resolvePeers, watchPeers } = (await import(built)) as typeof import('../src/index.js');
+const { DnsClient, createPeerPool, resolvePeers, watchPeers } = (await import(built)) as typeof import('../src/index.js');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const SERVICES = 1000;
@@ -218,6 +218,28 @@ await steady.refresh();
 results.unchangedPollQueries = steady.stats.queries - before;
 await steady.close();
 
+// ---- 3b. The pool with 4,000 healthy peers: acquire + release, per strategy. ----
+// The 4,000 addresses of one service as members, each with a connection that is an object:
+// what is measured is the pool's own work on every request.
+const wideWatcher = watchPeers({ name: `${WIDE}.`, port: 80, family: 4, client: ours, respectTtl: false, interval: 60_000 });
+await wideWatcher.ready();
+const poolCosts: Record<string, { usMedian: number; healthy: number }> = {};
+for (const strategy of ['round-robin', 'least-pending', 'weighted'] as const) {
+  const pool = createPeerPool<object>({ watcher: wideWatcher, connect: async () => ({}), destroy: () => {}, strategy });
+  while (pool.stats.healthy < 4000) await new Promise((resolve) => setTimeout(resolve, 10));
+  const rounds: number[] = [];
+  for (let round = 0; round < 20; round++) {
+    const n = 20_000;
+    const t = performance.now();
+    for (let i = 0; i < n; i++) pool.release(await pool.acquire());
+    rounds.push(((performance.now() - t) * 1000) / n);
+  }
+  poolCosts[strategy] = { usMedian: Number(median(rounds).toFixed(2)), healthy: pool.stats.healthy };
+  await pool.close();
+}
+await wideWatcher.close();
+results.poolAcquireRelease4000 = poolCosts;
+
 // ---- 4. Diff of 10,000 peers with 1% churn. ----
 // Sorted by id, as a poll gives them (the poll sorts as it builds the set); each round's
 // peers are fresh objects with fresh strings, as decoded from a new answer.
@@ -352,6 +374,10 @@ const checks: Check[] = [
     (results.unchangedPollQueries as number) <= 3,
     `${results.unchangedPollQueries} queries`,
   ],
+  ...(['round-robin', 'least-pending', 'weighted'] as const).map((strategy): Check => {
+    const cost = poolCosts[strategy]?.usMedian ?? Number.POSITIVE_INFINITY;
+    return [`pool acquire+release, 4,000 healthy peers, ${strategy} ≤ 5 µs`, cost <= 5, `${cost} µs median`];
+  }),
   [
     'diff of 10,000 peers (1% churn) < 2 ms',
     (results.diff10k as { medianMs: number }).medianMs < 2,

@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterDns, createClusterDns } from '../src/testing/index.js';
+import { root, runTs } from './support/child.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
 const blocksDir = join(root, '.readme-blocks');
 
 /** The TypeScript code blocks of a markdown file. */
@@ -17,17 +14,7 @@ function codeBlocks(file: string): string[] {
   return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
 }
 
-function run(file: string, env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [tsx, file],
-      { cwd: root, timeout: 25_000, env: { ...process.env, ...env } },
-      (error, out, err) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out, err }),
-    );
-  });
-}
+const run = (file: string, env: Record<string, string>) => runTs([file], { env, timeout: 25_000 });
 
 // The cluster the README's examples talk to: every pod on a loopback address, the Kafka
 // pods with a real listener on 9092, and a resolv.conf like a pod's pointing at it all.

@@ -68,11 +68,12 @@ export interface PoolStats {
   draining: number;
 }
 
-interface Slot<C> {
+/** One of a member's connections: the user's `conn` once open, and its leases out. */
+interface Connection<C> {
   conn: C | undefined;
   state: 'connecting' | 'open' | 'closed';
   pending: number;
-  // Set when the slot's connection is replaced or its peer left: destroy once idle.
+  // Set when the connection is replaced (its peer moved) or its peer left: destroy once idle.
   retired: boolean;
 }
 
@@ -82,7 +83,7 @@ interface Member<C> {
   id: string;
   priority: number;
   weight: number;
-  slots: Slot<C>[];
+  connections: Connection<C>[];
   pending: number;
   failures: number;
   ejections: number;
@@ -126,7 +127,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   private readonly members = new Map<string, Member<C>>();
   private readonly draining = new Set<Member<C>>();
   private readonly waiters = new Set<Waiter<C>>();
-  private readonly leases = new WeakMap<Lease<C>, { member: Member<C>; slot: Slot<C> }>();
+  private readonly leases = new WeakMap<Lease<C>, { member: Member<C>; connection: Connection<C> }>();
   private readonly work = new Set<Promise<unknown>>();
   // The healthy members, ready for acquire() to pick from without looking at them all.
   private readonly picker = new Picker<Member<C>>();
@@ -182,9 +183,9 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     let leased = 0;
     for (const member of this.members.values()) {
       if (member.ejected) ejected++;
-      for (const slot of member.slots) {
-        if (slot.state === 'open') connections++;
-        if (slot.state === 'connecting') connecting++;
+      for (const connection of member.connections) {
+        if (connection.state === 'open') connections++;
+        if (connection.state === 'connecting') connecting++;
       }
       leased += member.pending;
     }
@@ -289,14 +290,14 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     const link = this.leases.get(lease);
     if (link === undefined) return;
     this.leases.delete(lease);
-    const { member, slot } = link;
-    slot.pending--;
+    const { member, connection } = link;
+    connection.pending--;
     member.pending--;
     if (outcome.failed) this.recordFailure(member);
     else member.failures = 0;
-    if (slot.retired && slot.pending === 0) {
-      this.closeSlot(member, slot);
-      member.slots = member.slots.filter((other) => other !== slot);
+    if (connection.retired && connection.pending === 0) {
+      this.closeConnection(member, connection);
+      member.connections = member.connections.filter((other) => other !== connection);
     }
     if (member.draining && member.pending === 0) this.finishDrain(member);
     this.serveWaiters();
@@ -319,7 +320,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
       id: peer.id,
       priority: peer.priority ?? 0,
       weight: peer.weight ?? 1,
-      slots: [],
+      connections: [],
       pending: 0,
       failures: 0,
       ejections: 0,
@@ -331,7 +332,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
       ejectionTimer: undefined,
     };
     this.members.set(peer.id, member);
-    for (let i = 0; i < this.options.connectionsPerPeer; i++) this.openSlot(member);
+    for (let i = 0; i < this.options.connectionsPerPeer; i++) this.openConnection(member);
     this.scheduleCheck(member);
   };
 
@@ -366,20 +367,20 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     member.ejected = false;
     member.failures = 0;
     member.ejections = 0;
-    const leased: Slot<C>[] = [];
-    for (const slot of member.slots) {
-      slot.retired = true;
-      if (slot.pending > 0 && slot.state === 'open') leased.push(slot);
-      else this.closeSlot(member, slot);
+    const leased: Connection<C>[] = [];
+    for (const connection of member.connections) {
+      connection.retired = true;
+      if (connection.pending > 0 && connection.state === 'open') leased.push(connection);
+      else this.closeConnection(member, connection);
     }
-    member.slots = leased;
-    for (let i = 0; i < this.options.connectionsPerPeer; i++) this.openSlot(member);
+    member.connections = leased;
+    for (let i = 0; i < this.options.connectionsPerPeer; i++) this.openConnection(member);
     this.refreshHealth(member, 'connect');
   };
 
-  private openSlot(member: Member<C>, slot?: Slot<C>): void {
-    const target: Slot<C> = slot ?? { conn: undefined, state: 'connecting', pending: 0, retired: false };
-    if (slot === undefined) member.slots.push(target);
+  private openConnection(member: Member<C>, connection?: Connection<C>): void {
+    const target: Connection<C> = connection ?? { conn: undefined, state: 'connecting', pending: 0, retired: false };
+    if (connection === undefined) member.connections.push(target);
     target.state = 'connecting';
     const { signal } = member.controller;
     const attempt = () => this.connectOnce(member.peer, signal);
@@ -392,7 +393,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
       unref: true,
       signal,
       onFailedAttempt: ({ error }) => {
-        if (!signal.aborted) this.setHealth(member, member.healthy && this.hasOpenSlot(member), 'connect', error);
+        if (!signal.aborted) this.setHealth(member, member.healthy && this.hasOpenConnection(member), 'connect', error);
       },
       shouldRetry: () => !signal.aborted && !this.closing,
     }).then(
@@ -438,11 +439,11 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   }
 
   private async runChecks(member: Member<C>, check: NonNullable<PeerPoolOptions<C>['check']>): Promise<void> {
-    const open = member.slots.filter((slot) => slot.state === 'open' && !slot.retired);
+    const open = member.connections.filter((connection) => connection.state === 'open' && !connection.retired);
     let allPassed = open.length > 0;
     await Promise.all(
-      open.map(async (slot) => {
-        const conn = slot.conn as C;
+      open.map(async (connection) => {
+        const conn = connection.conn as C;
         let error: unknown;
         try {
           const result = await withDeadline((signal) => check(conn, signal), this.options.checkTimeout, 'check');
@@ -450,14 +451,14 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
         } catch (err) {
           error = err;
         }
-        if (error === undefined || member.draining || this.closing || slot.conn !== conn) return;
+        if (error === undefined || member.draining || this.closing || connection.conn !== conn) return;
         allPassed = false;
         // A dead connection: drop it and connect again, with backoff.
-        slot.state = 'closed';
-        slot.conn = undefined;
+        connection.state = 'closed';
+        connection.conn = undefined;
         this.destroyConn(member.peer, conn, true);
-        this.setHealth(member, this.hasOpenSlot(member) && !member.ejected, 'check', error);
-        if (!member.draining && !this.closing) this.openSlot(member, slot);
+        this.setHealth(member, this.hasOpenConnection(member) && !member.ejected, 'check', error);
+        if (!member.draining && !this.closing) this.openConnection(member, connection);
       }),
     );
     // A member that stays healthy earns back one step of its ejection backoff.
@@ -487,12 +488,12 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     member.ejectionTimer.unref();
   }
 
-  private hasOpenSlot(member: Member<C>): boolean {
-    return member.slots.some((slot) => slot.state === 'open' && !slot.retired);
+  private hasOpenConnection(member: Member<C>): boolean {
+    return member.connections.some((connection) => connection.state === 'open' && !connection.retired);
   }
 
   private refreshHealth(member: Member<C>, reason: UnhealthyReason): void {
-    this.setHealth(member, !member.ejected && !member.draining && this.hasOpenSlot(member), reason);
+    this.setHealth(member, !member.ejected && !member.draining && this.hasOpenConnection(member), reason);
   }
 
   private setHealth(member: Member<C>, healthy: boolean, reason: UnhealthyReason, error?: unknown): void {
@@ -521,16 +522,16 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
 
   // A lease on the member's open connection with the fewest leases out.
   private lendMember(member: Member<C>): Lease<C> | undefined {
-    let slot: Slot<C> | undefined;
-    for (const candidate of member.slots) {
+    let connection: Connection<C> | undefined;
+    for (const candidate of member.connections) {
       if (candidate.state !== 'open' || candidate.retired) continue;
-      if (slot === undefined || candidate.pending < slot.pending) slot = candidate;
+      if (connection === undefined || candidate.pending < connection.pending) connection = candidate;
     }
-    if (slot === undefined) return undefined;
-    slot.pending++;
+    if (connection === undefined) return undefined;
+    connection.pending++;
     member.pending++;
-    const lease: Lease<C> = { peer: member.peer, conn: slot.conn as C };
-    this.leases.set(lease, { member, slot });
+    const lease: Lease<C> = { peer: member.peer, conn: connection.conn as C };
+    this.leases.set(lease, { member, connection });
     return lease;
   }
 
@@ -555,7 +556,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
           ? 'not a member'
           : member.ejected
             ? 'ejected'
-            : this.hasOpenSlot(member)
+            : this.hasOpenConnection(member)
               ? 'unhealthy'
               : 'not connected';
       return new PoolError('ENOPEER', `peer ${peer} is not healthy (${state})`, cause);
@@ -577,14 +578,14 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   }
 
   private finishDrain(member: Member<C>): void {
-    for (const slot of member.slots) this.closeSlot(member, slot);
+    for (const connection of member.connections) this.closeConnection(member, connection);
     this.draining.delete(member);
   }
 
-  private closeSlot(member: Member<C>, slot: Slot<C>): void {
-    const { conn } = slot;
-    slot.state = 'closed';
-    slot.conn = undefined;
+  private closeConnection(member: Member<C>, connection: Connection<C>): void {
+    const { conn } = connection;
+    connection.state = 'closed';
+    connection.conn = undefined;
     if (conn !== undefined) this.destroyConn(member.peer, conn, true);
   }
 
@@ -616,7 +617,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     for (const member of [...this.members.values(), ...this.draining]) {
       this.stopMember(member);
       member.draining = true;
-      for (const slot of member.slots) this.closeSlot(member, slot);
+      for (const connection of member.connections) this.closeConnection(member, connection);
     }
     this.members.clear();
     this.draining.clear();

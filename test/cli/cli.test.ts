@@ -1,36 +1,24 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePeers } from '../../src/index.js';
 import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
+import { type Ran, root, runTs, spawnTs } from '../support/child.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'src/cli/main.ts')];
+const CLI = join(root, 'src/cli/main.ts');
 
-interface Result {
-  code: number | null;
-  out: string;
-  err: string;
-}
+type Result = Ran;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const options = { cwd: root, timeout: 30_000, env: { ...process.env, ...env } };
-    execFile(process.execPath, [...CLI, ...args], options, (error, out, err) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out, err });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Result> => runTs([CLI, ...args], { env });
 
 /** Starts the CLI, waits until its output matches `ready`, sends `signal`, and collects the rest. */
 function interrupt(args: string[], ready: RegExp, signal: NodeJS.Signals = 'SIGINT'): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [...CLI, ...args], { cwd: root });
+    const child: ChildProcess = spawnTs([CLI, ...args]);
     let out = '';
     let err = '';
     let sent = false;
@@ -233,13 +221,17 @@ describe('headless-peers CLI', () => {
   });
 
   it('dns runs the embedded cluster DNS as its own process: pods from flags and the control endpoint, until SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [...CLI, 'dns', '--json', '--ttl', '1', '--pod', 'service=web,name=web-0,ip=10.1.0.1,port.http=8080'],
-      { cwd: root },
-    );
+    const child = spawnTs([
+      CLI,
+      'dns',
+      '--json',
+      '--ttl',
+      '1',
+      '--pod',
+      'service=web,name=web-0,ip=10.1.0.1,port.http=8080',
+    ]);
     try {
-      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const [line] = (await once(createInterface({ input: child.stdout ?? process.stdin }), 'line')) as [string];
       const { nameserver, control } = JSON.parse(line) as { nameserver: string; control: string };
       const lookup = async () =>
         (await resolvePeers({ name: 'web.default.svc.cluster.local.', port: 'http', nameservers: [nameserver] })).map(

@@ -1,27 +1,10 @@
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+import { runTs } from '../support/child.js';
 
 /** Runs a script in a child process; resolves with its exit code and output, or fails after 15 s. */
-function runScript(
-  source: string,
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [tsx, '--input-type=module', '-e', source],
-      { cwd: root, timeout: 15_000, env: { ...process.env, ...env } },
-      (error, out, err) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out, err }),
-    );
-  });
-}
+const runScript = (source: string, env: Record<string, string> = {}) =>
+  runTs(['--input-type=module', '-e', source], { env, timeout: 15_000 });
 
 describe('process lifetime', () => {
   let dns: ClusterDns;

@@ -7,6 +7,7 @@ import { DnsClient } from '../../src/wire/client.js';
 import { DnsError } from '../../src/wire/errors.js';
 import { frame } from '../../src/wire/framing.js';
 import { aRecord, responseTo, type ScriptedServer, startScriptedServer } from '../support/scripted-server.js';
+import { until } from '../watch/helpers.js';
 
 const NAME = 'web.default.svc.cluster.local';
 
@@ -406,13 +407,13 @@ describe('DnsClient', () => {
     server.onTcp(() => {});
     const udpPending = client.query(NAME, 'AAAA');
     const tcpPending = client.query(NAME, 'A');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Both in flight: the AAAA over UDP, the A asked again over TCP.
+    await until(() => server.udpQueries === 2 && server.tcpQueries === 1, 'both queries in flight');
     client.close();
     client.close();
     await expect(udpPending).rejects.toMatchObject({ code: 'ECANCELLED' });
     await expect(tcpPending).rejects.toMatchObject({ code: 'ECANCELLED' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(activeSockets()).toBeLessThanOrEqual(before);
+    await until(() => activeSockets() <= before, 'the sockets to close');
     await expect(client.query(NAME, 'A')).rejects.toMatchObject({ code: 'ECANCELLED' });
   });
 
