@@ -25,7 +25,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!existsSync(join(root, 'dist/index.js')))
   execFileSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore' });
 const built = '../dist/index.js';
-const { DnsClient, createPeerPool, resolvePeers, watchPeers } = (await import(built)) as typeof import('../src/index.js');
+const { DnsClient, createPeerPool, resolvePeers, watchPeers } = (await import(
+  built
+)) as typeof import('../src/index.js');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const SERVICES = 1000;
@@ -221,7 +223,14 @@ await steady.close();
 // ---- 3b. The pool with 4,000 healthy peers: acquire + release, per strategy. ----
 // The 4,000 addresses of one service as members, each with a connection that is an object:
 // what is measured is the pool's own work on every request.
-const wideWatcher = watchPeers({ name: `${WIDE}.`, port: 80, family: 4, client: ours, respectTtl: false, interval: 60_000 });
+const wideWatcher = watchPeers({
+  name: `${WIDE}.`,
+  port: 80,
+  family: 4,
+  client: ours,
+  respectTtl: false,
+  interval: 60_000,
+});
 await wideWatcher.ready();
 const poolCosts: Record<string, { usMedian: number; healthy: number }> = {};
 for (const strategy of ['round-robin', 'least-pending', 'weighted'] as const) {

@@ -162,7 +162,9 @@ describe('DnsClient', () => {
     });
     const error = await client.query(NAME, 'A').catch((err: unknown) => err);
     expect(error).toBeInstanceOf(DnsError);
-    expect(error).toMatchObject({ code: 'EBADRESP' });
+    // The failure came over TCP after a truncated answer: a truncation, no fallback that answered.
+    expect(error).toMatchObject({ code: 'EBADRESP', truncated: true });
+    expect(client.stats).toMatchObject({ truncations: 1, tcpFallbacks: 0 });
   });
 
   it('goes to the next nameserver on SERVFAIL and REFUSED, and reports the last failure', async () => {
