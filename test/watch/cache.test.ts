@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toPeerQuery } from '../../src/watch/options.js';
 import { Poller, type PollOutcome } from '../../src/watch/poll.js';
-import { type PeerWatcher, type WatchPeersOptions, watchPeers } from '../../src/watch/watcher.js';
+import type { PeerWatcher } from '../../src/watch/watcher.js';
 import { startTableServer, type TableServer } from '../support/table-server.js';
-import { polled, record } from './helpers.js';
+import { EVERY_SECOND, polled, record, watcherSet } from './helpers.js';
 
 // Answers shaped the way caching forwarders (unbound, Knot Resolver: the NodeLocal DNSCache
 // shape) gave them: no Additional section, and each name's entry expiring on its own clock.
@@ -85,31 +85,19 @@ describe('behind a cache', () => {
   });
 
   describe('a watcher', () => {
-    const watchers: PeerWatcher[] = [];
-    function watch(options: Partial<WatchPeersOptions> = {}): PeerWatcher {
-      const watcher = watchPeers({
-        name: `${SVC}.`,
-        port: 'http',
-        family: 4,
-        nameservers: [dns.nameserver],
-        search: [],
-        timeout: 500,
-        attempts: 1,
-        jitter: 0,
-        respectTtl: false,
-        interval: 1000,
-        ...options,
-      });
-      watchers.push(watcher);
-      return watcher;
-    }
+    const { watch, closeAll } = watcherSet(() => ({
+      name: `${SVC}.`,
+      port: 'http',
+      nameservers: [dns.nameserver],
+      ...EVERY_SECOND,
+    }));
 
     beforeEach(() => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     });
 
     afterEach(async () => {
-      await Promise.all(watchers.splice(0).map((watcher) => watcher.close()));
+      await closeAll();
       vi.useRealTimers();
     });
 

@@ -1,33 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ClusterDns, createClusterDns } from '../../src/testing/index.js';
 import type { Peer } from '../../src/watch/peer.js';
-import { type PeerWatcher, type WatchPeersOptions, watchPeers } from '../../src/watch/watcher.js';
-import { polled } from './helpers.js';
+import type { PeerWatcher } from '../../src/watch/watcher.js';
+import { EVERY_SECOND, polled, watcherSet } from './helpers.js';
 
 const SVC = 'cluster-headless.default.svc.cluster.local';
 
 describe('watcher.settled()', () => {
   let dns: ClusterDns;
-  const watchers: PeerWatcher[] = [];
-
-  function watch(options: Partial<WatchPeersOptions> = {}): PeerWatcher {
-    const watcher = watchPeers({
-      name: `${SVC}.`,
-      port: 'gossip',
-      family: 4,
-      nameservers: [dns.nameserver],
-      search: [],
-      timeout: 500,
-      attempts: 1,
-      jitter: 0,
-      respectTtl: false,
-      interval: 1000,
-      minInterval: 1000,
-      ...options,
-    });
-    watchers.push(watcher);
-    return watcher;
-  }
+  const { watch, closeAll } = watcherSet(() => ({
+    name: `${SVC}.`,
+    port: 'gossip',
+    nameservers: [dns.nameserver],
+    ...EVERY_SECOND,
+    minInterval: 1000,
+  }));
 
   function addPod(i: number): void {
     dns.addPod('cluster-headless', { name: `node-${i}`, ip: `10.0.0.${i + 1}`, ports: { gossip: 7946 } });
@@ -54,7 +41,7 @@ describe('watcher.settled()', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(watchers.splice(0).map((watcher) => watcher.close()));
+    await closeAll();
     await dns.close();
     vi.useRealTimers();
   });
