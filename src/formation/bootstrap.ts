@@ -1,7 +1,7 @@
+import { withDeadline } from '../watch/deadline.js';
 import type { Peer } from '../watch/peer.js';
 import { checkSettled, isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
-import { withDeadline } from '../wire/deadline.js';
 import { DnsError } from '../wire/errors.js';
 import { lowestPeer } from './lowest.js';
 

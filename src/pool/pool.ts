@@ -1,9 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
+import { withDeadline } from '../watch/deadline.js';
 import type { Peer } from '../watch/peer.js';
 import { isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
-import { withDeadline } from '../wire/deadline.js';
 import { PoolError } from './errors.js';
 import { Picker, type Strategy } from './pick.js';
 
