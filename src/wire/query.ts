@@ -165,9 +165,10 @@ export class Query {
       this.line = open(this.server);
       this.line.send(this);
     } catch (cause) {
-      // Opening a socket can throw: the query fails, not the process.
+      // Opening a socket can throw: the query fails, not the process. A client that closed
+      // meanwhile ends it as cancelled.
       this.stop();
-      this.failed(this.error('EBADRESP', 'unexpected failure', cause));
+      this.failed(cause instanceof DnsError ? cause : this.error('EBADRESP', 'unexpected failure', cause));
     }
   }
 

@@ -507,6 +507,23 @@ describe('DnsClient', () => {
     }
   });
 
+  it('ends a query whose next attempt waits as its client closes with ECANCELLED, not a failure', async () => {
+    const twice = new DnsClient({ nameservers: [server.nameserver], timeout: 1000, attempts: 2, search: [], ndots: 1 });
+    // The first socket cannot connect; the client closes right after, before the next attempt starts.
+    vi.spyOn(Socket.prototype, 'connect').mockImplementation(function (this: Socket, ...args: unknown[]) {
+      const callback = args.at(-1) as (err: Error) => void;
+      process.nextTick(() => {
+        callback(Object.assign(new Error('connect EACCES'), { code: 'EACCES' }));
+        twice.close();
+      });
+    });
+    try {
+      await expect(twice.query(NAME, 'A')).rejects.toMatchObject({ code: 'ECANCELLED' });
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it('fails a query, not the process, when starting its next attempt throws', async () => {
     const second = await startScriptedServer();
     // The first nameserver stays silent: the second attempt goes to the other one, on a
