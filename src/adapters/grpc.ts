@@ -9,7 +9,8 @@ type ChannelOptions = grpcJs.ChannelOptions;
 type Endpoint = grpcJs.experimental.Endpoint;
 
 /** Options of {@link registerHeadlessResolver}: watch options for every channel, and the gRPC module. */
-export interface HeadlessResolverOptions extends Omit<WatchPeersOptions, 'name' | 'service' | 'port' | 'signal'> {
+export interface HeadlessResolverOptions
+  extends Omit<WatchPeersOptions, 'name' | 'service' | 'port' | 'signal' | 'client'> {
   /**
    * The `@grpc/grpc-js` module whose channels use the `headless` scheme: give your own when your
    * application may load another copy than the one this package resolves.
@@ -116,6 +117,11 @@ export function registerHeadlessResolver(options: HeadlessResolverOptions = {}):
     throw new TypeError(`grpc: expected the @grpc/grpc-js module, got ${describe(grpc)}`);
   }
   checkInteger('defaultPort', defaultPort, 1, 65535);
+  if ((watchOptions as WatchPeersOptions).client !== undefined) {
+    throw new TypeError(
+      'client: not an option here: each channel asks the nameserver its target names, with a client of its own',
+    );
+  }
   checkInteger('minRefreshInterval', minRefreshInterval, 0, 2_147_483_647);
   // Bad watch options show now, not at the first channel: a watcher made and closed.
   watchPeers({ ...watchOptions, name: 'check.invalid.', nameservers: ['127.0.0.1:53'] }).close();

@@ -256,6 +256,9 @@ describe('headless targets', () => {
     );
     expect(() => registerHeadlessResolver({ grpc: grpc114, leaveAfter: -1 })).toThrow(/^leaveAfter: /);
     expect(() => registerHeadlessResolver({ grpc: grpc114, defaultPort: 0 })).toThrow(/^defaultPort: /);
+    expect(() => registerHeadlessResolver({ grpc: grpc114, client: {} } as never)).toThrow(
+      /^client: not an option here/,
+    );
   });
 
   it('make a channel to an unparsable target throw at once, naming the target', () => {
