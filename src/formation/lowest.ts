@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import type { Peer } from '../watch/peer.js';
+import { byId, type Peer } from '../watch/peer.js';
 
 /**
  * The order in which the lowest member forms a cluster: lowest StatefulSet ordinal first
@@ -14,7 +14,7 @@ export function comparePeers(a: Peer, b: Peer): number {
   }
   const byAddress = compareAddresses(a.address, b.address);
   if (byAddress !== 0) return byAddress;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return byId(a, b);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
 import { withDeadline } from '../watch/deadline.js';
-import type { Peer } from '../watch/peer.js';
+import { byId, type Peer } from '../watch/peer.js';
 import { isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { PoolError } from './errors.js';
@@ -263,7 +263,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
     const { signal } = options;
     signal?.throwIfAborted();
     const healthy = [...this.members.values()].filter((member) => member.healthy);
-    healthy.sort((a, b) => (a.peer.id < b.peer.id ? -1 : a.peer.id > b.peer.id ? 1 : 0));
+    healthy.sort((a, b) => byId(a.peer, b.peer));
     return Promise.all(
       healthy.map(async (member): Promise<EachResult<T>> => {
         const lease = this.lendMember(member);

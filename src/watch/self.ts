@@ -1,6 +1,7 @@
-import { isIP, SocketAddress } from 'node:net';
+import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { describe } from '../wire/check.js';
+import { canonicalAddress } from '../wire/nameserver.js';
 import type { Peer } from './peer.js';
 
 /** Who this process is among the peers, as the `self` option gives it. */
@@ -59,13 +60,6 @@ function givenIdentity(self: SelfOptions): SelfIdentity {
 
 function firstLabel(name: string): string {
   return (name.trim().split('.')[0] ?? '').toLowerCase();
-}
-
-/** The one text of an address (`0:0::1` and `::0001` are `::1`), as peers' addresses are written. */
-export function canonicalAddress(address: string): string {
-  const family = isIP(address);
-  if (family === 0) return address;
-  return new SocketAddress({ address, family: family === 6 ? 'ipv6' : 'ipv4' }).address;
 }
 
 /** Whether `peer` is this process: its name's first label is our name, or it has one of our addresses. */

@@ -44,11 +44,18 @@ export function parseNameserver(value: unknown, option = 'nameservers'): Nameser
     throw new TypeError(`${option}: ${JSON.stringify(value)} has a port outside 1..65535`);
   }
   // One text per address: `[0:0:0:0:0:0:0:1]` and `[::0001]` are the server `[::1]`.
-  const address = new SocketAddress({ address: host, family: family === 6 ? 'ipv6' : 'ipv4' }).address;
+  const address = canonicalAddress(host);
   return {
     host: address,
     port,
     family: family === 6 ? 6 : 4,
     label: family === 6 ? `[${address}]:${port}` : `${address}:${port}`,
   };
+}
+
+/** The one text of an address (`0:0::1` and `::0001` are `::1`); anything else as it is. */
+export function canonicalAddress(address: string): string {
+  const family = isIP(address);
+  if (family === 0) return address;
+  return new SocketAddress({ address, family: family === 6 ? 'ipv6' : 'ipv4' }).address;
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { canonicalAddress, selfIdentity } from '../../src/watch/self.js';
+import { selfIdentity } from '../../src/watch/self.js';
+import { canonicalAddress } from '../../src/wire/nameserver.js';
 
 describe('selfIdentity', () => {
   it('takes POD_NAME, then HOSTNAME, and POD_IP from the environment the downward API gives', () => {
