@@ -4,7 +4,7 @@ import { type ClusterDns, createClusterDns } from '../testing/index.js';
 import type { Peer } from '../watch/peer.js';
 import { type PeerWatcher, watchPeers } from '../watch/watcher.js';
 import { printEvents } from './events.js';
-import { painter, peerTable } from './format.js';
+import { painter, peerTable, textTable } from './format.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -210,13 +210,7 @@ function decisionTable(decisions: readonly Decision[]): string {
     d.action === 'form' ? 'formed a cluster' : `joined ${d.cluster}'s`,
     `${d.ms} ms`,
   ]);
-  const header = ['POD', 'ADDRESS', 'DECISION', 'AFTER'];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    `  ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`.trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  return textTable(['POD', 'ADDRESS', 'DECISION', 'AFTER'], rows);
 }
 
 /** Waits until `done()` holds after a poll; fails after STEP_LIMIT; gives up quietly on abort. */

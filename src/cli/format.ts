@@ -19,11 +19,15 @@ export function peerTable(peers: readonly Peer[]): string {
     peer.ordinal === undefined ? '-' : String(peer.ordinal),
     peer.weight === undefined ? '-' : `${peer.priority ?? 0}/${peer.weight}`,
   ]);
-  const header = ['NAME', 'ADDRESSES', 'PORT', 'ORDINAL', 'PRIO/WEIGHT'];
+  return textTable(['NAME', 'ADDRESSES', 'PORT', 'ORDINAL', 'PRIO/WEIGHT'], rows);
+}
+
+/** A fixed-width table: the header, then a line per row, columns as wide as their widest cell. */
+export function textTable(header: readonly string[], rows: readonly string[][]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
-  const line = (cells: string[]) =>
+  const line = (cells: readonly string[]) =>
     `  ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`.trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
