@@ -28,11 +28,12 @@ function lookupOptions(name: string, options: CliOptions) {
  */
 export async function resolveCommand(name: string, options: CliOptions, io: Io): Promise<number> {
   const query = toPeerQuery(lookupOptions(name, options));
+  const poller = new Poller(query);
   try {
-    const outcome = await new Poller(query).poll();
+    const outcome = await poller.poll();
     const peers = outcome.kind === 'records' ? outcome.peers : [];
     if (options.json) io.out.write(`${JSON.stringify(peers)}\n`);
-    else io.out.write(peers.length === 0 ? nothingFound(name, new Poller(query).askedNames()) : peerTable(peers));
+    else io.out.write(peers.length === 0 ? nothingFound(name, poller.askedNames()) : peerTable(peers));
     return 0;
   } finally {
     query.client.close();
@@ -53,7 +54,7 @@ export async function watchCommand(name: string, options: CliOptions, io: Io): P
   watcher.ready().then(
     (peers) => {
       if (peers.length > 0 || options.json) return;
-      const query = toPeerQuery({ ...lookupOptions(name, options), nameservers: options.nameservers });
+      const query = toPeerQuery(lookupOptions(name, options));
       io.out.write(
         `${nothingFound(name, new Poller(query).askedNames())}  (watching: pods that get ready will join)\n`,
       );
