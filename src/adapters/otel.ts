@@ -1,5 +1,5 @@
 import { type Attributes, type BatchObservableCallback, type MeterProvider, metrics } from '@opentelemetry/api';
-import { isPeerWatcher, type PeerWatcher, type PollReport } from '../watch/watcher.js';
+import { checkWatcher, type PeerWatcher, type PollReport } from '../watch/watcher.js';
 import { describe } from '../wire/check.js';
 
 /** Options of {@link instrument}. */
@@ -22,7 +22,7 @@ const EVENTS = ['peer-joined', 'peer-left', 'peer-updated', 'peer-missing', 'pee
  * const stop = instrument(watchPeers({ name: 'kafka-headless', port: 'kafka' }));
  */
 export function instrument(watcher: PeerWatcher, options: InstrumentOptions = {}): () => void {
-  if (!isPeerWatcher(watcher)) throw new TypeError(`watcher: expected a PeerWatcher, got ${describe(watcher)}`);
+  checkWatcher(watcher);
   const provider = options.meterProvider ?? metrics.getMeterProvider();
   if (typeof provider?.getMeter !== 'function') {
     throw new TypeError(`meterProvider: expected an OpenTelemetry MeterProvider, got ${describe(provider)}`);

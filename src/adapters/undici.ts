@@ -1,6 +1,6 @@
 import type { BalancedPool } from 'undici';
 import type { Peer } from '../watch/peer.js';
-import { isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
+import { checkWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { describe } from '../wire/check.js';
 
 /** Options of {@link syncBalancedPool}. */
@@ -44,7 +44,7 @@ export function syncBalancedPool(
   ) {
     throw new TypeError(`pool: expected an undici BalancedPool, got ${describe(pool)}`);
   }
-  if (!isPeerWatcher(watcher)) throw new TypeError(`watcher: expected a PeerWatcher, got ${describe(watcher)}`);
+  checkWatcher(watcher);
   const { url = defaultUrl } = options;
   if (typeof url !== 'function') throw new TypeError(`url: expected a function, got ${describe(url)}`);
   let stopped = false;

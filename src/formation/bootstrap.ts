@@ -1,6 +1,6 @@
 import { withDeadline } from '../watch/deadline.js';
 import type { Peer } from '../watch/peer.js';
-import { checkSettled, isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
+import { checkSettled, checkWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError } from '../wire/errors.js';
 import { lowestPeer } from './lowest.js';
@@ -93,10 +93,8 @@ interface Settings {
 
 function checkBootstrap(options: BootstrapOptions): Settings {
   rejectNulls(options);
-  const { watcher, probe } = options;
-  if (!isPeerWatcher(watcher)) {
-    throw new TypeError(`watcher: expected a PeerWatcher (from watchPeers()), got ${describe(watcher)}`);
-  }
+  const { probe } = options;
+  const watcher = checkWatcher(options.watcher);
   if (watcher.excludesSelf) {
     throw new TypeError(
       'watcher: excludes this process (excludeSelf: true), but bootstrap() counts it in min and must find it in the set',

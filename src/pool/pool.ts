@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
 import { withDeadline } from '../watch/deadline.js';
 import { byId, type Peer } from '../watch/peer.js';
-import { isPeerWatcher, type PeerWatcher } from '../watch/watcher.js';
+import { checkWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { PoolError } from './errors.js';
 import { Picker, type Strategy } from './pick.js';
@@ -136,9 +136,7 @@ export class PeerPool<C> extends EventEmitter<PeerPoolEvents<C>> {
   constructor(options: PeerPoolOptions<C>) {
     super();
     rejectNulls(options);
-    if (!isPeerWatcher(options.watcher)) {
-      throw new TypeError(`watcher: expected a PeerWatcher from watchPeers(), got ${describe(options.watcher)}`);
-    }
+    checkWatcher(options.watcher);
     for (const key of ['connect', 'destroy'] as const) {
       if (typeof options[key] !== 'function')
         throw new TypeError(`${key}: expected a function, got ${describe(options[key])}`);

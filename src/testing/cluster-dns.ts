@@ -2,7 +2,7 @@ import type { RemoteInfo } from 'node:dgram';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { type Answer, type DecodedPacket, decode, encode, type Packet } from 'dns-packet';
 import { reverseName } from '../k8s/names.js';
-import { checkName, describe, rejectNulls } from '../wire/check.js';
+import { checkBoolean, checkName, describe, rejectNulls } from '../wire/check.js';
 import { frame } from '../wire/framing.js';
 import { canonicalName } from '../wire/message.js';
 import { acceptFramed, listenUdpAndTcp } from './listen.js';
@@ -97,9 +97,7 @@ const TCP_LIMIT = 65535;
 export async function createClusterDns(options: ClusterDnsOptions = {}): Promise<ClusterDns> {
   rejectNulls(options);
   const clusterDomain = checkName(options.clusterDomain ?? 'cluster.local', 'clusterDomain');
-  if (options.additionals !== undefined && typeof options.additionals !== 'boolean') {
-    throw new TypeError(`additionals: expected a boolean, got ${describe(options.additionals)}`);
-  }
+  checkBoolean('additionals', options.additionals);
   const ttl = options.ttl ?? 5;
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 2_147_483_647) {
     throw new TypeError(`ttl: expected a non-negative integer of seconds, got ${describe(ttl)}`);

@@ -1,5 +1,5 @@
 import { checkPortName, checkProtocol, clusterDomainOf, podNamespace, serviceName } from '../k8s/index.js';
-import { checkInteger, checkName, describe, rejectNulls } from '../wire/check.js';
+import { checkBoolean, checkInteger, checkName, checkSignal, describe, rejectNulls } from '../wire/check.js';
 import { DnsClient as Client, type DnsClient, isDnsClient } from '../wire/client.js';
 import { type SelfIdentity, type SelfOptions, selfIdentity } from './self.js';
 
@@ -83,9 +83,7 @@ const CLIENT_OPTIONS = ['nameservers', 'search', 'ndots', 'timeout', 'attempts']
  */
 export function toPeerQuery(options: PeerQueryOptions): PeerQuery {
   rejectNulls(options);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
-  }
+  checkSignal(options.signal);
   const family = options.family ?? 0;
   if (family !== 0 && family !== 4 && family !== 6) {
     throw new TypeError(`family: expected 4, 6 or 0, got ${describe(family)}`);
@@ -99,13 +97,9 @@ export function toPeerQuery(options: PeerQueryOptions): PeerQuery {
     numericPort = checkInteger('port', port, 1, 65535);
   }
   if (options.protocol !== undefined) checkProtocol(options.protocol);
-  if (options.names !== undefined && typeof options.names !== 'boolean') {
-    throw new TypeError(`names: expected a boolean, got ${describe(options.names)}`);
-  }
+  checkBoolean('names', options.names);
   const concurrency = checkInteger('concurrency', options.concurrency ?? 64, 1, 1024);
-  if (options.excludeSelf !== undefined && typeof options.excludeSelf !== 'boolean') {
-    throw new TypeError(`excludeSelf: expected a boolean, got ${describe(options.excludeSelf)}`);
-  }
+  checkBoolean('excludeSelf', options.excludeSelf);
   const self = options.self === undefined ? undefined : selfIdentity(options.self);
 
   let client: DnsClient;

@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { debuglog } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
-import { checkInteger, describe, rejectNulls } from '../wire/check.js';
+import { checkBoolean, checkInteger, checkSignal, describe, rejectNulls } from '../wire/check.js';
 import { DnsError, type DnsErrorCode } from '../wire/errors.js';
 import { cancelWake, SLOT_MS, type Slot, wakeNear } from './coalesce.js';
 import { type ChangedFields, diffPeers, mergeById, type PeerUpdate, sameList } from './diff.js';
@@ -209,9 +209,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
       throw new TypeError(`jitter: expected a fraction in 0..1, got ${describe(jitter)}`);
     }
-    if (options.respectTtl !== undefined && typeof options.respectTtl !== 'boolean') {
-      throw new TypeError(`respectTtl: expected a boolean, got ${describe(options.respectTtl)}`);
-    }
+    checkBoolean('respectTtl', options.respectTtl);
     this.settings = {
       interval: checkInteger('interval', options.interval ?? 5000, 1, 2_147_483_647),
       respectTtl: options.respectTtl ?? true,
@@ -717,9 +715,7 @@ const NO_PEERS: readonly Peer[] = Object.freeze([]);
 /** Checks the options of `settled()` and `bootstrap()`, throwing a TypeError that names the bad one. */
 export function checkSettled(options: SettledOptions): { min: number; stableFor: number } {
   rejectNulls(options);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError(`signal: expected an AbortSignal, got ${describe(options.signal)}`);
-  }
+  checkSignal(options.signal);
   return {
     min: checkInteger('min', options.min ?? 1, 1, 100_000),
     stableFor: checkInteger('stableFor', options.stableFor ?? 5000, 0, 2_147_483_647),
@@ -783,10 +779,17 @@ class ChangeQueue implements AsyncIterableIterator<PeerChange> {
 }
 
 /**
- * Whether `value` is a watcher made by {@link watchPeers}, judged by its shape: a class check
- * would fail for a watcher from another copy of this package.
+ * Checks a `watcher` option: a watcher made by {@link watchPeers}, judged by its shape (a class
+ * check would fail for a watcher from another copy of this package).
  */
-export function isPeerWatcher(value: unknown): value is PeerWatcher {
+export function checkWatcher(value: unknown): PeerWatcher {
+  if (!isPeerWatcher(value)) {
+    throw new TypeError(`watcher: expected a PeerWatcher from watchPeers(), got ${describe(value)}`);
+  }
+  return value;
+}
+
+function isPeerWatcher(value: unknown): value is PeerWatcher {
   const watcher = value as Partial<PeerWatcher> | null | undefined;
   return (
     typeof watcher === 'object' &&

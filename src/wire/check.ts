@@ -41,6 +41,22 @@ export function checkInteger(option: string, value: unknown, min: number, max: n
   return value;
 }
 
+/** Checks an optional boolean option. */
+export function checkBoolean(option: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`${option}: expected true or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks an optional `signal` option. */
+export function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw new TypeError(`signal: expected an AbortSignal, got ${describe(value)}`);
+  }
+  return value;
+}
+
 /**
  * `null` is not "use the default": an option given as `null` is a mistake worth naming,
  * like any other wrong type.

@@ -1,4 +1,4 @@
-import { checkInteger, checkName, describe, rejectNulls } from './check.js';
+import { checkBoolean, checkInteger, checkName, checkSignal, describe, rejectNulls } from './check.js';
 import { type QueryMessage, queryChannel } from './diagnostics.js';
 import { DnsError } from './errors.js';
 import {
@@ -363,16 +363,9 @@ function checkQueryOptions(options: QueryOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options: expected an object, got ${describe(options)}`);
   }
-  for (const flag of ['remember', 'tcp'] as const) {
-    const value = options[flag];
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw new TypeError(`${flag}: expected true or false, got ${describe(value)}`);
-    }
-  }
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`signal: expected an AbortSignal, got ${describe(signal)}`);
-  }
+  checkBoolean('remember', options.remember);
+  checkBoolean('tcp', options.tcp);
+  checkSignal(options.signal);
 }
 
 function checkSearch(search: unknown): string[] {
