@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { DnsError } from './errors.js';
 import { FrameReader, frame } from './framing.js';
-import { randomId } from './ids.js';
+import { freeId } from './ids.js';
 import { judge, withId } from './message.js';
 import type { Nameserver } from './nameserver.js';
 import type { Line, Query } from './query.js';
@@ -48,8 +48,7 @@ export class TcpLine implements Line {
 
   send(query: Query): void {
     clearTimeout(this.idleTimer);
-    let id = randomId();
-    while (this.pending.has(id)) id = randomId();
+    const id = freeId(this.pending);
     query.id = id;
     this.pending.set(id, query);
     this.socket.ref();

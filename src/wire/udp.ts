@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { DnsError } from './errors.js';
-import { randomId } from './ids.js';
+import { freeId } from './ids.js';
 import { judge, withId } from './message.js';
 import type { Nameserver } from './nameserver.js';
 import type { Line, Query } from './query.js';
@@ -75,8 +75,7 @@ export class UdpLine implements Line {
   }
 
   private transmit(query: Query): void {
-    let id = randomId();
-    while (this.pending.has(id)) id = randomId();
+    const id = freeId(this.pending);
     query.id = id;
     // Waiting for an answer keeps the process alive; an idle socket does not.
     if (this.pending.size === 0) this.socket.ref();
