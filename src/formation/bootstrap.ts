@@ -1,5 +1,6 @@
 import { withDeadline } from '../watch/deadline.js';
 import type { Peer } from '../watch/peer.js';
+import { decideOnPolls } from '../watch/wait.js';
 import { checkSettled, checkWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { DnsError } from '../wire/errors.js';
@@ -76,10 +77,14 @@ export class BootstrapError extends Error {
  */
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapPlan> {
   const settings = checkBootstrap(options);
-  const { signal } = options;
-  if (signal?.aborted) throw signal.reason;
-  if (options.watcher.signal.aborted) throw closed(options.watcher);
-  return new Bootstrapper(settings).run(signal);
+  const { watcher } = settings;
+  const bootstrapper = new Bootstrapper(settings);
+  return decideOnPolls(
+    watcher,
+    (over) => bootstrapper.round(over),
+    options.signal,
+    () => closed(watcher),
+  );
 }
 
 interface Settings {
@@ -121,68 +126,13 @@ function closed(watcher: PeerWatcher): DnsError {
 
 /** One bootstrap: a probe round after every poll of the watcher, until one decides. */
 class Bootstrapper {
-  // Aborts the probes in flight once the outcome is known.
-  private readonly done = new AbortController();
-  private running = false;
-  private again = false;
-
   constructor(private readonly settings: Settings) {}
 
-  run(signal: AbortSignal | undefined): Promise<BootstrapPlan> {
-    const { watcher } = this.settings;
-    return new Promise<BootstrapPlan>((resolve, reject) => {
-      // While it waits between polls, bootstrapping keeps the process alive (the watcher's own
-      // timers do not).
-      const alive = setInterval(() => {}, 2 ** 31 - 1);
-      const finish = (settle: () => void) => {
-        if (this.done.signal.aborted) return;
-        this.done.abort();
-        clearInterval(alive);
-        stopPolled();
-        signal?.removeEventListener('abort', onAbort);
-        watcher.signal.removeEventListener('abort', onClose);
-        settle();
-      };
-      const onAbort = () => finish(() => reject(signal?.reason));
-      const onClose = () => finish(() => reject(closed(watcher)));
-      const next = () => {
-        if (this.running) {
-          this.again = true;
-          return;
-        }
-        this.running = true;
-        this.rounds().then(
-          (plan) => {
-            this.running = false;
-            if (plan !== undefined) finish(() => resolve(plan));
-          },
-          (err: unknown) => {
-            this.running = false;
-            finish(() => reject(err));
-          },
-        );
-      };
-      const stopPolled = watcher.onPolled(next);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      watcher.signal.addEventListener('abort', onClose, { once: true });
-      next();
-    });
-  }
-
-  // Rounds until one decides, or no poll ended during the last one.
-  private async rounds(): Promise<BootstrapPlan | undefined> {
-    do {
-      this.again = false;
-      const plan = await this.round();
-      if (plan !== undefined || this.done.signal.aborted) return plan;
-    } while (this.again);
-    return undefined;
-  }
-
-  private async round(): Promise<BootstrapPlan | undefined> {
+  /** One round; `over` aborts the probes in flight once the outcome is known. */
+  async round(over: AbortSignal): Promise<BootstrapPlan | undefined> {
     const { watcher, min, stableFor } = this.settings;
     const others = watcher.peers().filter((peer) => !watcher.isSelf(peer));
-    const seeds = await this.probeAll(others);
+    const seeds = await this.probeAll(others, over);
     if (seeds.length > 0) return { action: 'join', seeds };
     // Judged after the probes: a member that appeared meanwhile has unsettled the set.
     const settled = watcher.settledPeers(min, stableFor);
@@ -200,23 +150,23 @@ class Bootstrapper {
   }
 
   /** The peers whose probe said yes, probing `probeConcurrency` at a time. */
-  private async probeAll(peers: Peer[]): Promise<Peer[]> {
+  private async probeAll(peers: Peer[], over: AbortSignal): Promise<Peer[]> {
     const answers = new Array<boolean>(peers.length).fill(false);
     let next = 0;
     const worker = async () => {
-      while (next < peers.length && !this.done.signal.aborted) {
+      while (next < peers.length && !over.aborted) {
         const i = next++;
-        answers[i] = await this.probeOne(peers[i] as Peer);
+        answers[i] = await this.probeOne(peers[i] as Peer, over);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.probeConcurrency, peers.length) }, worker));
     return peers.filter((_, i) => answers[i]);
   }
 
-  private async probeOne(peer: Peer): Promise<boolean> {
+  private async probeOne(peer: Peer, over: AbortSignal): Promise<boolean> {
     const { probe, probeTimeout } = this.settings;
     try {
-      return (await withDeadline((signal) => probe(peer, signal), probeTimeout, 'probe', this.done.signal)) === true;
+      return (await withDeadline((signal) => probe(peer, signal), probeTimeout, 'probe', over)) === true;
     } catch {
       return false;
     }

@@ -13,6 +13,7 @@ import { Poller, type PollOutcome } from './poll.js';
 import { firstRepeatDelay, nextPollDelay, nominalBackoff, type ScheduleOptions } from './schedule.js';
 import { isSelf, type SelfIdentity, selfIdentity } from './self.js';
 import { Stability } from './stability.js';
+import { decideOnPolls } from './wait.js';
 
 /** Options of {@link watchPeers}: what to look up (as for `resolvePeers`) and how often. */
 export interface WatchPeersOptions extends PeerQueryOptions {
@@ -287,31 +288,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
    */
   settled(options: SettledOptions = {}): Promise<Peer[]> {
     const { min, stableFor } = checkSettled(options);
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.closed) return Promise.reject(this.closedError('settled'));
-    const now = this.settledPeers(min, stableFor);
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise<Peer[]>((resolve, reject) => {
-      // Waiting for polls to come keeps the process alive, which the idle watcher does not.
-      const alive = setInterval(() => {}, 2 ** 31 - 1);
-      const check = () => {
-        const peers = this.settledPeers(min, stableFor);
-        if (peers !== undefined) done(() => resolve(peers));
-      };
-      const onAbort = () => done(() => reject(signal?.reason));
-      const onClose = () => done(() => reject(this.closedError('settled')));
-      const done = (settle: () => void) => {
-        clearInterval(alive);
-        this.pollListeners.delete(check);
-        signal?.removeEventListener('abort', onAbort);
-        this.closeSignal.removeEventListener('abort', onClose);
-        settle();
-      };
-      this.pollListeners.add(check);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.closeSignal.addEventListener('abort', onClose, { once: true });
-    });
+    const closed = () => this.closedError('settled');
+    return decideOnPolls(this, () => this.settledPeers(min, stableFor), options.signal, closed);
   }
 
   /**
