@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { bootstrap } from '../formation/bootstrap.js';
 import { type ClusterDns, createClusterDns } from '../testing/index.js';
 import type { Peer } from '../watch/peer.js';
+import { follow } from '../watch/signals.js';
 import { type PeerWatcher, watchPeers } from '../watch/watcher.js';
 import { printEvents } from './events.js';
 import { painter, peerTable, textTable } from './format.js';
@@ -150,12 +151,9 @@ interface Decision {
 async function formCluster(dns: ClusterDns, stop: AbortSignal | undefined): Promise<Decision[]> {
   const service = 'gossip-headless';
   // One signal of its own for the ten watchers and bootstraps, which listen to it all at once.
-  const controller = new AbortController();
+  const { controller, unlink } = follow(stop);
   setMaxListeners(0, controller.signal);
   const { signal } = controller;
-  const onStop = () => controller.abort(stop?.reason);
-  if (stop?.aborted) onStop();
-  stop?.addEventListener('abort', onStop, { once: true });
   const inCluster = new Map<string, string>();
   const watchers: PeerWatcher[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -197,7 +195,7 @@ async function formCluster(dns: ClusterDns, stop: AbortSignal | undefined): Prom
       }),
     );
   } finally {
-    stop?.removeEventListener('abort', onStop);
+    unlink();
     for (const timer of timers) clearTimeout(timer);
     await Promise.all(watchers.map((watcher) => watcher.close()));
   }

@@ -1,5 +1,5 @@
-import { withDeadline } from '../watch/deadline.js';
 import type { Peer } from '../watch/peer.js';
+import { withDeadline } from '../watch/signals.js';
 import { decideOnPolls } from '../watch/wait.js';
 import { checkSettled, checkWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
-import { withDeadline } from '../watch/deadline.js';
 import { byId, type Peer } from '../watch/peer.js';
+import { withDeadline } from '../watch/signals.js';
 import { checkWatcher, type PeerWatcher } from '../watch/watcher.js';
 import { checkInteger, describe, rejectNulls } from '../wire/check.js';
 import { PoolError } from './errors.js';

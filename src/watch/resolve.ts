@@ -4,6 +4,7 @@ import { toPeerQuery } from './options.js';
 import type { Peer } from './peer.js';
 import { Poller } from './poll.js';
 import { isSelf, selfIdentity } from './self.js';
+import { follow } from './signals.js';
 
 /** Options of {@link resolvePeers}. */
 export type ResolvePeersOptions = PeerQueryOptions;
@@ -23,12 +24,8 @@ export async function resolvePeers(options: ResolvePeersOptions): Promise<Peer[]
   const query = toPeerQuery(options);
   // One listener on the caller's signal, however many lookups run under it (64 at once for a
   // big service's targets) on the call's own.
-  const controller = new AbortController();
+  const { controller, unlink } = follow(options.signal);
   setMaxListeners(0, controller.signal);
-  const { signal } = options;
-  const onAbort = () => controller.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const outcome = await new Poller(query).poll(controller.signal);
     if (outcome.kind !== 'records') return [];
@@ -36,7 +33,7 @@ export async function resolvePeers(options: ResolvePeersOptions): Promise<Peer[]
     const self = query.self ?? selfIdentity();
     return outcome.peers.filter((peer) => !isSelf(peer, self));
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    unlink();
     if (query.ownsClient) query.client.close();
   }
 }
