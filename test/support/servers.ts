@@ -27,21 +27,25 @@ export interface ServerKind {
   start(zones: ZoneSpec[], upstream: string): Promise<OtherServer>;
 }
 
-function workDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `headless-peers-${name}-`));
-}
+/** Where a server is started from: its program, and its arguments. */
+type Command = [program: string, args: string[]];
 
+/**
+ * Starts a server in a fresh work directory on a free port: `configure` writes its files there
+ * and gives the command. The directory goes with the server, or at once when it fails to start.
+ */
 async function launch(
   kind: Omit<ServerKind, 'start'>,
-  dir: string,
-  command: string,
-  args: string[],
-  port: number,
   zones: ZoneSpec[],
+  configure: (dir: string, port: number) => Command,
 ): Promise<OtherServer> {
+  const dir = mkdtempSync(join(tmpdir(), `headless-peers-${kind.name}-`));
   const probe = `ns.${zones[0]?.origin ?? 'cluster.local'}`;
   let daemon: Daemon;
+  let port: number;
   try {
+    port = await freePort();
+    const [command, args] = configure(dir, port);
     daemon = await startDaemon({ name: kind.name, command, args, port, probe, cwd: dir });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
@@ -64,6 +68,15 @@ async function launch(
   };
 }
 
+/** Writes each zone to `zone<i>.zone` in `dir`, as BIND's zone files; returns each origin's file. */
+function writeZones(dir: string, zones: ZoneSpec[]): { origin: string; file: string }[] {
+  return zones.map((zone, i) => {
+    const file = `zone${i}.zone`;
+    writeFileSync(join(dir, file), zoneFile(zone));
+    return { origin: zone.origin, file };
+  });
+}
+
 /** `host@port` from `'127.0.0.1:PORT'`, as unbound, kresd and dnsmasq write a server. */
 function at(nameserver: string, separator: string): string {
   const [host, port] = nameserver.split(':');
@@ -78,42 +91,42 @@ export const unbound: ServerKind = {
   kind: 'cache',
   program: UNBOUND,
   debianPackage: 'unbound',
-  async start(zones, upstream) {
-    const dir = workDir('unbound');
-    const port = await freePort();
-    const perZone = zones.flatMap((zone) => [
-      `  domain-insecure: "${zone.origin}"`,
-      // Without this, unbound answers private reverse zones (10.in-addr.arpa, ...) itself.
-      `  local-zone: "${zone.origin}." nodefault`,
-    ]);
-    const forwards = zones.flatMap((zone) => [
-      'forward-zone:',
-      `  name: "${zone.origin}"`,
-      `  forward-addr: ${at(upstream, '@')}`,
-    ]);
-    writeFileSync(
-      join(dir, 'unbound.conf'),
-      [
-        'server:',
-        `  interface: 127.0.0.1@${port}`,
-        `  port: ${port}`,
-        '  do-ip6: no',
-        '  access-control: 127.0.0.0/8 allow',
-        '  username: ""',
-        '  chroot: ""',
-        `  directory: "${dir}"`,
-        `  pidfile: "${dir}/unbound.pid"`,
-        '  use-syslog: no',
-        '  logfile: ""',
-        '  num-threads: 1',
-        '  do-not-query-localhost: no',
-        '  module-config: "iterator"',
-        ...perZone,
-        ...forwards,
-        '',
-      ].join('\n'),
-    );
-    return launch(this, dir, UNBOUND ?? 'unbound', ['-d', '-c', join(dir, 'unbound.conf')], port, zones);
+  start(zones, upstream) {
+    return launch(this, zones, (dir, port) => {
+      const perZone = zones.flatMap((zone) => [
+        `  domain-insecure: "${zone.origin}"`,
+        // Without this, unbound answers private reverse zones (10.in-addr.arpa, ...) itself.
+        `  local-zone: "${zone.origin}." nodefault`,
+      ]);
+      const forwards = zones.flatMap((zone) => [
+        'forward-zone:',
+        `  name: "${zone.origin}"`,
+        `  forward-addr: ${at(upstream, '@')}`,
+      ]);
+      writeFileSync(
+        join(dir, 'unbound.conf'),
+        [
+          'server:',
+          `  interface: 127.0.0.1@${port}`,
+          `  port: ${port}`,
+          '  do-ip6: no',
+          '  access-control: 127.0.0.0/8 allow',
+          '  username: ""',
+          '  chroot: ""',
+          `  directory: "${dir}"`,
+          `  pidfile: "${dir}/unbound.pid"`,
+          '  use-syslog: no',
+          '  logfile: ""',
+          '  num-threads: 1',
+          '  do-not-query-localhost: no',
+          '  module-config: "iterator"',
+          ...perZone,
+          ...forwards,
+          '',
+        ].join('\n'),
+      );
+      return [UNBOUND ?? 'unbound', ['-d', '-c', join(dir, 'unbound.conf')]];
+    });
   },
 };
 
@@ -125,36 +138,36 @@ export const knot: ServerKind = {
   kind: 'authoritative',
   program: KNOTD,
   debianPackage: 'knot',
-  async start(zones) {
-    const dir = workDir('knot');
-    const port = await freePort();
-    const zoneLines = zones.flatMap((zone, i) => {
-      writeFileSync(join(dir, `zone${i}.zone`), zoneFile(zone));
-      return [`  - domain: ${zone.origin}`, `    file: zone${i}.zone`];
+  start(zones) {
+    return launch(this, zones, (dir, port) => {
+      const zoneLines = writeZones(dir, zones).flatMap(({ origin, file }) => [
+        `  - domain: ${origin}`,
+        `    file: ${file}`,
+      ]);
+      writeFileSync(
+        join(dir, 'knot.conf'),
+        [
+          'server:',
+          `    listen: [ 127.0.0.1@${port} ]`,
+          `    rundir: ${dir}`,
+          'database:',
+          `    storage: ${dir}/db`,
+          'log:',
+          '  - target: stderr',
+          '    any: warning',
+          'template:',
+          '  - id: default',
+          `    storage: ${dir}`,
+          '    semantic-checks: off',
+          '    zonefile-sync: -1',
+          '    journal-content: none',
+          'zone:',
+          ...zoneLines,
+          '',
+        ].join('\n'),
+      );
+      return [KNOTD ?? 'knotd', ['-c', join(dir, 'knot.conf')]];
     });
-    writeFileSync(
-      join(dir, 'knot.conf'),
-      [
-        'server:',
-        `    listen: [ 127.0.0.1@${port} ]`,
-        `    rundir: ${dir}`,
-        'database:',
-        `    storage: ${dir}/db`,
-        'log:',
-        '  - target: stderr',
-        '    any: warning',
-        'template:',
-        '  - id: default',
-        `    storage: ${dir}`,
-        '    semantic-checks: off',
-        '    zonefile-sync: -1',
-        '    journal-content: none',
-        'zone:',
-        ...zoneLines,
-        '',
-      ].join('\n'),
-    );
-    return launch(this, dir, KNOTD ?? 'knotd', ['-c', join(dir, 'knot.conf')], port, zones);
   },
 };
 
@@ -166,24 +179,24 @@ export const kresd: ServerKind = {
   kind: 'cache',
   program: KRESD,
   debianPackage: 'knot-resolver',
-  async start(zones, upstream) {
-    const dir = workDir('kresd');
-    const port = await freePort();
-    const names = zones.map((zone) => `'${zone.origin}'`).join(', ');
-    const todnames = zones.map((zone) => `todname('${zone.origin}.')`).join(', ');
-    writeFileSync(
-      join(dir, 'kresd.conf'),
-      [
-        `net.listen('127.0.0.1', ${port}, { kind = 'dns' })`,
-        `cache.open(20 * MB, 'lmdb://${dir}/cache')`,
-        `trust_anchors.set_insecure({ ${names} })`,
-        `policy.add(policy.suffix(policy.STUB({ '${at(upstream, '@')}' }), { ${todnames} }))`,
-        "trust_anchors.remove('.')",
-        "modules.unload('ta_update'); modules.unload('priming'); modules.unload('detect_time_skew'); modules.unload('ta_signal_query')",
-        '',
-      ].join('\n'),
-    );
-    return launch(this, dir, KRESD ?? 'kresd', ['-n', '-c', join(dir, 'kresd.conf'), dir], port, zones);
+  start(zones, upstream) {
+    return launch(this, zones, (dir, port) => {
+      const names = zones.map((zone) => `'${zone.origin}'`).join(', ');
+      const todnames = zones.map((zone) => `todname('${zone.origin}.')`).join(', ');
+      writeFileSync(
+        join(dir, 'kresd.conf'),
+        [
+          `net.listen('127.0.0.1', ${port}, { kind = 'dns' })`,
+          `cache.open(20 * MB, 'lmdb://${dir}/cache')`,
+          `trust_anchors.set_insecure({ ${names} })`,
+          `policy.add(policy.suffix(policy.STUB({ '${at(upstream, '@')}' }), { ${todnames} }))`,
+          "trust_anchors.remove('.')",
+          "modules.unload('ta_update'); modules.unload('priming'); modules.unload('detect_time_skew'); modules.unload('ta_signal_query')",
+          '',
+        ].join('\n'),
+      );
+      return [KRESD ?? 'kresd', ['-n', '-c', join(dir, 'kresd.conf'), dir]];
+    });
   },
 };
 
@@ -195,25 +208,25 @@ export const dnsmasq: ServerKind = {
   kind: 'cache',
   program: DNSMASQ,
   debianPackage: 'dnsmasq',
-  async start(zones, upstream) {
-    const dir = workDir('dnsmasq');
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'dnsmasq.conf'),
-      [
-        `port=${port}`,
-        'listen-address=127.0.0.1',
-        'bind-interfaces',
-        'no-resolv',
-        'no-hosts',
-        ...zones.map((zone) => `server=/${zone.origin}/${at(upstream, '#')}`),
-        'cache-size=10000',
-        `pid-file=${dir}/dnsmasq.pid`,
-        'user=root',
-        '',
-      ].join('\n'),
-    );
-    return launch(this, dir, DNSMASQ ?? 'dnsmasq', ['-k', '-C', join(dir, 'dnsmasq.conf')], port, zones);
+  start(zones, upstream) {
+    return launch(this, zones, (dir, port) => {
+      writeFileSync(
+        join(dir, 'dnsmasq.conf'),
+        [
+          `port=${port}`,
+          'listen-address=127.0.0.1',
+          'bind-interfaces',
+          'no-resolv',
+          'no-hosts',
+          ...zones.map((zone) => `server=/${zone.origin}/${at(upstream, '#')}`),
+          'cache-size=10000',
+          `pid-file=${dir}/dnsmasq.pid`,
+          'user=root',
+          '',
+        ].join('\n'),
+      );
+      return [DNSMASQ ?? 'dnsmasq', ['-k', '-C', join(dir, 'dnsmasq.conf')]];
+    });
   },
 };
 
@@ -225,29 +238,28 @@ export const powerdns: ServerKind = {
   kind: 'authoritative',
   program: PDNS,
   debianPackage: 'pdns-server pdns-backend-bind',
-  async start(zones) {
-    const dir = workDir('pdns');
-    const port = await freePort();
-    const named = zones.map((zone, i) => {
-      writeFileSync(join(dir, `zone${i}.zone`), zoneFile(zone));
-      return `zone "${zone.origin}" { type master; file "${join(dir, `zone${i}.zone`)}"; };`;
+  start(zones) {
+    return launch(this, zones, (dir, port) => {
+      const named = writeZones(dir, zones).map(
+        ({ origin, file }) => `zone "${origin}" { type master; file "${join(dir, file)}"; };`,
+      );
+      writeFileSync(join(dir, 'named.conf'), `${named.join('\n')}\n`);
+      writeFileSync(
+        join(dir, 'pdns.conf'),
+        [
+          'launch=bind',
+          `bind-config=${join(dir, 'named.conf')}`,
+          `local-address=127.0.0.1:${port}`,
+          'daemon=no',
+          'guardian=no',
+          `socket-dir=${dir}`,
+          'disable-syslog=yes',
+          'loglevel=3',
+          '',
+        ].join('\n'),
+      );
+      return [PDNS ?? 'pdns_server', [`--config-dir=${dir}`]];
     });
-    writeFileSync(join(dir, 'named.conf'), `${named.join('\n')}\n`);
-    writeFileSync(
-      join(dir, 'pdns.conf'),
-      [
-        'launch=bind',
-        `bind-config=${join(dir, 'named.conf')}`,
-        `local-address=127.0.0.1:${port}`,
-        'daemon=no',
-        'guardian=no',
-        `socket-dir=${dir}`,
-        'disable-syslog=yes',
-        'loglevel=3',
-        '',
-      ].join('\n'),
-    );
-    return launch(this, dir, PDNS ?? 'pdns_server', [`--config-dir=${dir}`], port, zones);
   },
 };
 
